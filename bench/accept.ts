@@ -1,0 +1,89 @@
+// Accept-path benchmark: accepted POST /payments per second and latency percentiles for ONE Node instance
+// (ROLE=api, Redis adapter), measured by a client in this process.
+//   npm run bench:accept -- [--rate 600] [--seconds 10] [--connections 100] [--max-seconds 5]
+// Phase 1 sends at a fixed rate (the contest peaks near 600/s), phase 2 finds the closed-loop maximum.
+import { spawn } from "node:child_process";
+import { parseArgs } from "node:util";
+import { Pool } from "undici";
+import { startRedis } from "../test/redis-server";
+
+const { values: args } = parseArgs({
+  options: {
+    rate: { type: "string", default: "600" },
+    seconds: { type: "string", default: "10" },
+    connections: { type: "string", default: "100" },
+    "max-seconds": { type: "string", default: "5" },
+    port: { type: "string", default: "19990" },
+  },
+});
+const rate = Number(args.rate), seconds = Number(args.seconds), connections = Number(args.connections);
+const port = Number(args.port);
+
+const redis = await startRedis({ useEnv: false });
+const child = spawn(process.execPath, ["dist/node.js"], {
+  env: { ...process.env, ROLE: "api", STORE: "redis", REDIS_URL: redis.url, REDIS_PREFIX: "bench:", PORT: String(port), HOST: "127.0.0.1" },
+  stdio: ["ignore", "inherit", "inherit"],
+});
+const stopAll = async () => { child.kill("SIGTERM"); await redis.stop(); };
+
+try {
+  await waitFor(`http://127.0.0.1:${port}/healthz`);
+  const pool = new Pool(`http://127.0.0.1:${port}`, { connections, pipelining: 1 });
+  const body = () => `{"correlationId":"${crypto.randomUUID()}","amount":19.90}`;
+  const once = async (lat: number[], codes: Map<number, number>) => {
+    const t0 = performance.now();
+    const res = await pool.request({ method: "POST", path: "/payments", headers: { "content-type": "application/json" }, body: body() });
+    await res.body.dump();
+    lat.push(performance.now() - t0);
+    codes.set(res.statusCode, (codes.get(res.statusCode) ?? 0) + 1);
+  };
+
+  // Warm-up: JIT, connections.
+  await Promise.all(Array.from({ length: 2000 }, () => once([], new Map())));
+
+  // Phase 1: fixed rate, open loop (a slow answer does not slow the sender down).
+  {
+    const lat: number[] = [], codes = new Map<number, number>(), inflight = new Set<Promise<void>>();
+    const start = performance.now();
+    let sent = 0;
+    while (performance.now() - start < seconds * 1000) {
+      const due = Math.floor(((performance.now() - start) / 1000) * rate);
+      for (; sent < due; sent++) {
+        const p = once(lat, codes).finally(() => inflight.delete(p));
+        inflight.add(p);
+      }
+      await new Promise((r) => setTimeout(r, 1));
+    }
+    await Promise.all(inflight);
+    report(`fixed rate ${rate}/s for ${seconds}s over ${connections} connections`, lat, codes, seconds);
+  }
+
+  // Phase 2: closed loop, as fast as it answers.
+  {
+    const lat: number[] = [], codes = new Map<number, number>();
+    const maxMs = Number(args["max-seconds"]) * 1000, start = performance.now();
+    await Promise.all(Array.from({ length: 64 }, async () => {
+      while (performance.now() - start < maxMs) await once(lat, codes);
+    }));
+    report(`closed loop, 64 concurrent, ${maxMs / 1000}s`, lat, codes, (performance.now() - start) / 1000);
+  }
+  await pool.close();
+} finally {
+  await stopAll();
+}
+
+function report(title: string, lat: number[], codes: Map<number, number>, secs: number) {
+  lat.sort((a, b) => a - b);
+  const q = (p: number) => lat[Math.min(lat.length - 1, Math.ceil(p * lat.length) - 1)]!.toFixed(2);
+  const accepted = codes.get(202) ?? 0;
+  console.log(`${title}\n  accepted ${accepted} (${(accepted / secs).toFixed(0)}/s), statuses ${JSON.stringify(Object.fromEntries(codes))}\n` +
+    `  latency ms: p50 ${q(0.5)}  p90 ${q(0.9)}  p99 ${q(0.99)}  p99.9 ${q(0.999)}  max ${lat[lat.length - 1]!.toFixed(2)}`);
+}
+
+async function waitFor(url: string) {
+  for (let i = 0; i < 100; i++) {
+    try { if ((await fetch(url)).ok) return; } catch { /* not up yet */ }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${url} did not answer within 10 s; see the output above`);
+}

@@ -1,0 +1,114 @@
+import type { ProcessorHealth, ProcessorName } from "../adapters/types";
+
+/** Everything the router may know about one processor at a moment. */
+export interface ProcessorSignals {
+  health: ProcessorHealth;
+  /** Age of the oldest regular (not probe) payment request still waiting on it (ms; 0 = none in flight). */
+  oldestInFlightMs: number;
+  /** When the last probe (a payment sent to learn whether a failing processor recovered) went out. */
+  lastProbeAt: number;
+}
+
+export interface RouterParams {
+  fees: Record<ProcessorName, number>;
+  /**
+   * A processor whose latency reaches this is unsafe: it inserts the row when its delay ends, and if that is
+   * later than the auditor's window end (now - 1.5 s preview, now - 2 s final) the books differ until our
+   * answer arrives. Below it, the row lands and is recorded before the auditor can look.
+   */
+  unsafeLatencyMs: number;
+  /** After an observed failure, a processor is avoided this long unless a probe succeeds. */
+  errorCooldownMs: number;
+  /**
+   * A failing processor gets one probe payment at most this often. Probes do not wait for each other: one
+   * caught in a long delay must not hide a recovery that the next probe would see.
+   */
+  probeIntervalMs: number;
+  /**
+   * A regular request still waiting this long past the latency we know means the delay just jumped: the
+   * processor counts as slow at once, instead of when its oldest request reaches unsafeLatencyMs (the
+   * final's 103 -> 2000 ms stage would otherwise send ~1.2 s of payments into late inserts).
+   */
+  overdueMarginMs: number;
+  /** A health poll older than this is ignored. */
+  staleHealthMs: number;
+  /** An observed latency older than this is ignored. */
+  staleLatencyMs: number;
+  /** After a payment waited this long, a slow (not failing) processor is better than holding it longer. */
+  maxHoldMs: number;
+}
+
+export const DEFAULT_ROUTER_PARAMS: Omit<RouterParams, "fees"> = {
+  unsafeLatencyMs: 1200,
+  errorCooldownMs: 2000,
+  // Probes into a processor failing with a long delay all land once it recovers: space them out.
+  probeIntervalMs: 2000,
+  overdueMarginMs: 150,
+  staleHealthMs: 12_000,
+  // Longer than the real poll period (1 s tick + 5.1 s lock), so an observed jump is not forgotten before
+  // the next poll confirms it.
+  staleLatencyMs: 7000,
+  maxHoldMs: 30_000,
+};
+
+export type Decision =
+  | { target: ProcessorName; probe: boolean; reason: string }
+  | { target: "hold"; probe: false; reason: string };
+
+export type Status = "ok" | "slow" | "failing";
+
+export interface Assessment { status: Status; latencyMs: number; }
+
+/** What one processor looks like now: usable, too slow for the audit window, or failing. */
+export function assess(s: ProcessorSignals, now: number, p: Omit<RouterParams, "fees">): Assessment {
+  const h = s.health;
+  const pollFresh = h.polledAt > 0 && now - h.polledAt <= p.staleHealthMs;
+  // The newer of the two sources wins: a success after a "failing" poll means it recovered, and vice versa.
+  const failingByPoll = pollFresh && h.failing && h.polledAt >= h.lastOkAt;
+  const failingByErrors = h.errorStreak > 0 && h.lastErrorAt >= h.lastOkAt && now - h.lastErrorAt < p.errorCooldownMs;
+  const observedFresh = h.lastOkAt > 0 && now - h.lastOkAt <= p.staleLatencyMs;
+  let latencyMs = 0;
+  if (pollFresh && (!observedFresh || h.polledAt >= h.lastOkAt)) latencyMs = h.minResponseTime;
+  else if (observedFresh) latencyMs = h.lastLatencyMs;
+  // A request already waiting longer than that is the most current evidence of all; one waiting well
+  // past it means the delay jumped to something we do not know yet.
+  const overdue = s.oldestInFlightMs > latencyMs + p.overdueMarginMs;
+  latencyMs = Math.max(latencyMs, s.oldestInFlightMs);
+  if (failingByPoll || failingByErrors) return { status: "failing", latencyMs };
+  return { status: overdue || latencyMs >= p.unsafeLatencyMs ? "slow" : "ok", latencyMs };
+}
+
+/**
+ * Chooses where a payment goes now. Aim: the contest score, i.e. the lowest fee whenever the audit stays
+ * exact. Order of preference: the cheaper usable processor; the other usable one; a probe of a failing one
+ * (a failing processor whose delay is safe: even if it recovers while the probe waits, the row is recorded within the audit margin); after maxHoldMs, the
+ * faster of two slow ones; otherwise hold (the payment waits in the queue, nothing is lost).
+ */
+export function route(
+  signals: Record<ProcessorName, ProcessorSignals>,
+  now: number,
+  waitedMs: number,
+  params: RouterParams,
+): Decision {
+  const order: ProcessorName[] = params.fees.default <= params.fees.fallback ? ["default", "fallback"] : ["fallback", "default"];
+  const [cheap, dear] = order as [ProcessorName, ProcessorName];
+  const a = { [cheap]: assess(signals[cheap], now, params), [dear]: assess(signals[dear], now, params) } as Record<ProcessorName, Assessment>;
+
+  // A failing processor stores nothing only while it keeps failing: the failure is read when its delay
+  // ends, so a probe into a slow failing processor lands late if the failure stops meanwhile, and the
+  // auditor checks right after such stage changes. Only processors whose delay is safe are probed; slow
+  // ones are rediscovered by the health poll.
+  const probeDue = (p: ProcessorName) =>
+    a[p].status === "failing" && a[p].latencyMs < params.unsafeLatencyMs && now - signals[p].lastProbeAt >= params.probeIntervalMs;
+
+  if (a[cheap].status === "ok") return { target: cheap, probe: false, reason: `${cheap} ok` };
+  // The cheaper one is down: learn quickly when it is back, one payment at a time.
+  if (probeDue(cheap)) return { target: cheap, probe: true, reason: `probe ${cheap}` };
+  if (a[dear].status === "ok") return { target: dear, probe: false, reason: `${cheap} ${a[cheap].status}, ${dear} ok` };
+  if (probeDue(dear)) return { target: dear, probe: true, reason: `probe ${dear}` };
+  if (waitedMs >= params.maxHoldMs) {
+    const slow = order.filter((p) => a[p].status === "slow").sort((x, y) => a[x].latencyMs - a[y].latencyMs);
+    if (slow[0]) return { target: slow[0], probe: false, reason: `held ${waitedMs} ms, ${slow[0]} slow but working` };
+  }
+  return { target: "hold", probe: false, reason: `${cheap} ${a[cheap].status}, ${dear} ${a[dear].status}` };
+}

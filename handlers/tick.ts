@@ -1,0 +1,41 @@
+import { PROCESSORS, type ProcessorName } from "../adapters/types";
+import type { AppEnv } from "./env";
+import { log } from "./log";
+
+export interface HealthBody { failing: boolean; minResponseTime: number; }
+
+/** A service-health answer, or null when it is not one (429, errors, garbage). */
+export function parseHealth(status: number, body: string): HealthBody | null {
+  // Some processor builds answer 503 with the same body while failing; 429 is the rate limit.
+  if (status !== 200 && status !== 503) return null;
+  try {
+    const j = JSON.parse(body) as Partial<HealthBody>;
+    if (typeof j.failing !== "boolean" || typeof j.minResponseTime !== "number" || !(j.minResponseTime >= 0)) return null;
+    return { failing: j.failing, minResponseTime: j.minResponseTime };
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The `scheduled` handler: polls each processor's service-health, at most once per window across every
+ * instance (the processor allows 1 call per 5 s), and shares the answer through the store.
+ */
+export async function tick(env: AppEnv): Promise<void> {
+  await Promise.all(PROCESSORS.map((p) => pollOne(env, p)));
+  await env.view.refresh(true);
+}
+
+async function pollOne(env: AppEnv, p: ProcessorName): Promise<void> {
+  const { store, config, transport, metrics } = env;
+  try {
+    if (!(await store.health.tryLock(p, config.healthWindowMs, env.instanceId))) return;
+    const a = await transport.send(p, { method: "GET", path: "/payments/service-health" }, config.healthTimeoutMs);
+    const h = "error" in a ? null : parseHealth(a.status, a.body);
+    metrics.inc("health_polls_total", { processor: p, result: h ? "ok" : "error" in a ? a.error : String(a.status) });
+    if (h) await store.health.writePoll(p, { ...h, at: Date.now() });
+  } catch (err) {
+    metrics.inc("health_polls_total", { processor: p, result: "store-error" });
+    log("warn", "health_poll_failed", { processor: p, error: (err as Error).message });
+  }
+}

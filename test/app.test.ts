@@ -1,0 +1,86 @@
+import { describe, expect, it } from "vitest";
+import { createMemoryStore } from "../adapters/memory";
+import type { NodeStore } from "../adapters/types";
+import { createHandlers, loadConfig, makeEnv } from "../handlers";
+import { fetchTransport } from "../handlers/transport";
+
+const handlers = createHandlers();
+const id = "4a7901b8-7d26-4d9d-aa19-4dc1c7cf60b3";
+
+function env(vars: Record<string, string> = {}, store: NodeStore = createMemoryStore()) {
+  const config = loadConfig(vars);
+  return makeEnv(store, config, fetchTransport(config.processorUrls), "test");
+}
+const post = (body: string, headers: Record<string, string> = { "content-type": "application/json" }) =>
+  new Request("http://x/payments", { method: "POST", body, headers });
+
+describe("fetch handler", () => {
+  it("answers 202 only once the payment is queued", async () => {
+    const e = env();
+    const res = await handlers.fetch(post(JSON.stringify({ correlationId: id, amount: 19.9 })), e);
+    expect(res.status).toBe(202);
+    expect(await (e.store as NodeStore).queue.depth()).toEqual({ ready: 1, pending: 0, delayed: 0 });
+  });
+
+  it("answers 503, never 2xx, when the queue cannot take the payment", async () => {
+    const store = createMemoryStore();
+    const broken: NodeStore = { ...store, queue: { ...store.queue, send: () => Promise.reject(new Error("redis down")) } };
+    const res = await handlers.fetch(post(JSON.stringify({ correlationId: id, amount: 19.9 })), env({}, broken));
+    expect(res.status).toBe(503);
+    expect(await res.json()).toEqual({ error: "payment queue unavailable; retry later" });
+  });
+
+  it("names the bad field in a 400", async () => {
+    const res = await handlers.fetch(post(JSON.stringify({ correlationId: id, amount: "1" })), env());
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({ field: "amount" });
+  });
+
+  it("refuses oversized bodies, counted in bytes, also when chunked", async () => {
+    const e = env();
+    expect((await handlers.fetch(post("x".repeat(5000)), e)).status).toBe(413);
+    // 2,000 characters, 6,000 bytes
+    expect((await handlers.fetch(post(JSON.stringify({ correlationId: id, amount: 1, pad: "€".repeat(2000) })), e)).status).toBe(413);
+    const chunks = new ReadableStream({ start(c) { for (let i = 0; i < 100; i++) c.enqueue(new TextEncoder().encode("x".repeat(1000))); c.close(); } });
+    const chunked = new Request("http://x/payments", { method: "POST", body: chunks, headers: { "content-type": "application/json" }, duplex: "half" } as RequestInit);
+    expect((await handlers.fetch(chunked, e)).status).toBe(413);
+    expect(e.metrics.get("rejected_total", { reason: "size" })).toBe(3);
+  });
+
+  it.each(["text/plain", "application/jsonp", "application/json-seq", "application/x-www-form-urlencoded", ""])(
+    "refuses content-type %j with 415", async (type) => {
+      const e = env();
+      expect((await handlers.fetch(post(JSON.stringify({ correlationId: id, amount: 1 }), { "content-type": type }), e)).status).toBe(415);
+      expect(e.metrics.get("rejected_total", { reason: "content-type" })).toBe(1);
+    });
+
+  it.each(["application/json", "application/json; charset=utf-8", "Application/JSON;charset=UTF-8"])("accepts content-type %j", async (type) => {
+    expect((await handlers.fetch(post(JSON.stringify({ correlationId: id, amount: 1 }), { "content-type": type }), env())).status).toBe(202);
+  });
+
+  it("summary answers both processors with 2-decimal amounts, also when empty", async () => {
+    const e = env();
+    await e.store.ledger.record({ correlationId: id, processor: "fallback", requestedAt: Date.UTC(2025, 0, 1), amountCents: 1990 });
+    const res = await handlers.fetch(new Request("http://x/payments-summary"), e);
+    expect(await res.text()).toBe('{"default":{"totalRequests":0,"totalAmount":0.00},"fallback":{"totalRequests":1,"totalAmount":19.90}}');
+  });
+
+  it("purge is open without PURGE_TOKEN and needs it when set", async () => {
+    const open = env();
+    await open.store.ledger.record({ correlationId: id, processor: "default", requestedAt: 1, amountCents: 1 });
+    expect((await handlers.fetch(new Request("http://x/purge-payments", { method: "POST" }), open)).status).toBe(200);
+    expect((await open.store.ledger.summary()).default.totalRequests).toBe(0);
+
+    const locked = env({ PURGE_TOKEN: "s3cret" });
+    expect((await handlers.fetch(new Request("http://x/purge-payments", { method: "POST" }), locked)).status).toBe(401);
+    const ok = await handlers.fetch(new Request("http://x/purge-payments", { method: "POST", headers: { "x-purge-token": "s3cret" } }), locked);
+    expect(ok.status).toBe(200);
+  });
+
+  it("healthz and a JSON 404", async () => {
+    expect((await handlers.fetch(new Request("http://x/healthz"), env())).status).toBe(200);
+    const nf = await handlers.fetch(new Request("http://x/nope"), env());
+    expect(nf.status).toBe(404);
+    expect(await nf.json()).toHaveProperty("error");
+  });
+});

@@ -1,0 +1,20 @@
+// The end-to-end suite against the Worker bundle (the same handlers) running in Miniflare/workerd on
+// Cloudflare-native bindings: a Queue, the Books Durable Object, and a stand-in Cron Trigger.
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { startLocalWorker } from "../adapters/workers/local";
+import { testPipeline } from "./e2e/suite";
+import { bundle } from "./workers/build";
+
+testPipeline("miniflare + workers adapter", async (env) => {
+  // Books on tmpfs when there is one, as `npm run dev:worker` does: a disk fsync per DO commit is slow and
+  // swings with other jobs' I/O on a shared machine.
+  const persistDir = existsSync("/dev/shm") ? mkdtempSync("/dev/shm/rinha-e2e-worker-") : undefined;
+  const w = await startLocalWorker(env, { scriptPath: await bundle(), persistDir });
+  return {
+    url: w.url,
+    async close() {
+      await w.close();
+      if (persistDir) rmSync(persistDir, { recursive: true, force: true });
+    },
+  };
+}, { timeoutMs: 90_000 });
