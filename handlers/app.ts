@@ -50,7 +50,14 @@ export function createApp(): Hono<HonoEnv> {
       c.env.metrics.inc("rejected_total", { reason: p.field ?? "body" });
       return error(400, p.error, p.field);
     }
+    const cap = c.env.config.maxPendingAccepts;
+    const accepts = c.env.accepts;
+    if (cap > 0 && accepts.pending >= cap) {
+      c.env.metrics.inc("rejected_total", { reason: "queue-slow" });
+      return error(503, `payment queue is slow (${accepts.pending} payments waiting on it); retry later`);
+    }
     const job: PaymentJob = { jobId: jobPrefix + (jobSeq++).toString(36), correlationId: p.correlationId, amountCents: p.amountCents, receivedAt: Date.now() };
+    accepts.pending++;
     try {
       await c.env.store.queue.send(job);
     } catch (err) {
@@ -58,6 +65,8 @@ export function createApp(): Hono<HonoEnv> {
       c.env.metrics.inc("rejected_total", { reason: "queue-unavailable" });
       log("error", "queue_unavailable", { error: (err as Error).message });
       return error(503, "payment queue unavailable; retry later");
+    } finally {
+      accepts.pending--;
     }
     c.env.metrics.inc("accepted_total");
     return new Response(null, { status: 202 });

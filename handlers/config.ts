@@ -13,6 +13,8 @@ export interface Config {
   /** Longest a held payment waits inside the consumer for a processor before going back to the queue. */
   holdWaitMs: number;
   retry: { baseMs: number; maxMs: number };
+  /** Most payments one instance waits on the queue for at once; past it, 503 (0: no limit). */
+  maxPendingAccepts: number;
   purgeToken?: string;
 }
 
@@ -52,6 +54,8 @@ export function loadConfig(env: EnvLike): Config {
     // sending them back to the queue every second made thousands of store round trips per second.
     holdWaitMs: num(env, "HOLD_WAIT_MS", 10_000),
     retry: { baseMs: num(env, "RETRY_BASE_MS", 50), maxMs: num(env, "RETRY_MAX_MS", 2000) },
+    // A slow (not down) store would otherwise pile up waiting requests, and their memory, without bound.
+    maxPendingAccepts: num(env, "MAX_PENDING_ACCEPTS", 2000),
     purgeToken: env.PURGE_TOKEN || undefined,
   };
 }

@@ -13,11 +13,15 @@ export interface AppEnv {
   metrics: Metrics;
   /** Unique per process/isolate: owner of locks. */
   instanceId: string;
+  /** POSTs of this process/isolate waiting for the queue to take their payment (capped by maxPendingAccepts). */
+  accepts: { pending: number };
 }
 
 /** Builds the env a runtime hands to the handlers. */
 export function makeEnv(store: Store, config: Config, transport: Transport, instanceId: string): AppEnv {
   const metrics = new Metrics();
   describeMetrics(metrics);
-  return { store, config, transport, view: new HealthView(store.health), metrics, instanceId };
+  const accepts = { pending: 0 };
+  metrics.gauge("pending_accepts", () => ({ "": accepts.pending }));
+  return { store, config, transport, view: new HealthView(store.health), metrics, instanceId, accepts };
 }

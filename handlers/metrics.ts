@@ -74,7 +74,8 @@ export class Metrics {
 
 export function describeMetrics(m: Metrics) {
   m.describe("accepted_total", "counter", "POST /payments answered 202 (durably queued)");
-  m.describe("rejected_total", "counter", "POST /payments refused, by reason (bad field, queue unavailable)");
+  m.describe("rejected_total", "counter", "POST /payments refused, by reason (bad field, queue unavailable or slow, overload)");
+  m.describe("pending_accepts", "gauge", "POST /payments waiting for the queue to take the payment");
   m.describe("forwarded_total", "counter", "payments recorded after a processor stored them, by processor");
   m.describe("processor_responses_total", "counter", "processor answers by outcome (stored, duplicate, rejected, busy, malformed, in-doubt)");
   m.describe("in_doubt_total", "counter", "payment requests that timed out or lost their connection");

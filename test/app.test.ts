@@ -30,6 +30,39 @@ describe("fetch handler", () => {
     expect(await res.json()).toEqual({ error: "payment queue unavailable; retry later" });
   });
 
+  it("answers 503 past MAX_PENDING_ACCEPTS payments waiting on a slow queue, and 202 again once it drains", async () => {
+    const store = createMemoryStore();
+    const gates: (() => void)[] = [];
+    const slow: NodeStore = { ...store, queue: { ...store.queue, send: (job) => new Promise<void>((r) => gates.push(r)).then(() => store.queue.send(job)) } };
+    const e = env({ MAX_PENDING_ACCEPTS: "3" }, slow);
+    const body = () => post(JSON.stringify({ correlationId: crypto.randomUUID(), amount: 1 }));
+    const waiting = [1, 2, 3].map(() => handlers.fetch(body(), e));
+    await new Promise((r) => setTimeout(r, 10));
+    expect(gates).toHaveLength(3);
+    const refused = await handlers.fetch(body(), e);
+    expect(refused.status).toBe(503);
+    expect(await refused.json()).toEqual({ error: "payment queue is slow (3 payments waiting on it); retry later" });
+    expect(gates).toHaveLength(3); // the refused payment never reached the queue
+    gates.forEach((open) => open());
+    expect((await Promise.all(waiting)).map((r) => r.status)).toEqual([202, 202, 202]);
+    expect(e.accepts.pending).toBe(0);
+    expect(e.metrics.get("rejected_total", { reason: "queue-slow" })).toBe(1);
+    expect(await store.queue.depth()).toEqual({ ready: 3, pending: 0, delayed: 0 });
+    const again = handlers.fetch(body(), e);
+    await new Promise((r) => setTimeout(r, 10));
+    gates.at(-1)!();
+    expect((await again).status).toBe(202);
+  });
+
+  it("keeps no count of a payment the queue refused", async () => {
+    const store = createMemoryStore();
+    const broken: NodeStore = { ...store, queue: { ...store.queue, send: () => Promise.reject(new Error("redis down")) } };
+    const e = env({ MAX_PENDING_ACCEPTS: "1" }, broken);
+    for (let i = 0; i < 3; i++) expect((await handlers.fetch(post(JSON.stringify({ correlationId: id, amount: 1 })), e)).status).toBe(503);
+    expect(e.accepts.pending).toBe(0);
+    expect(e.metrics.get("rejected_total", { reason: "queue-slow" })).toBe(0);
+  });
+
   it("names the bad field in a 400", async () => {
     const res = await handlers.fetch(post(JSON.stringify({ correlationId: id, amount: "1" })), env());
     expect(res.status).toBe(400);
