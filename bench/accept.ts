@@ -1,10 +1,14 @@
 // Accept-path benchmark: accepted POST /payments per second and latency percentiles for ONE Node instance
 // (ROLE=api, Redis adapter), measured by a client in this process.
-//   npm run bench:accept -- [--rate 600] [--seconds 10] [--connections 100] [--max-seconds 5]
-// Phase 1 sends at a fixed rate (the contest peaks near 600/s), phase 2 finds the closed-loop maximum.
+//   npm run bench:accept -- [--rate 600] [--seconds 10] [--connections 100] [--max-seconds 5] [--entry dist/node.js]
+//                            [--cpu-prof DIR]
+// Phase 1 sends at a fixed rate (the contest peaks near 600/s), phase 2 finds the closed-loop maximum. Each
+// phase prints the server's CPU time per accepted POST. --entry bench/stack/bare.mjs measures a bare
+// responder the same way; --cpu-prof writes the server's V8 profile (open it in Chrome DevTools).
 import { spawn } from "node:child_process";
 import { parseArgs } from "node:util";
 import { Pool } from "undici";
+import { cpuSeconds } from "../test/fuzz/procs";
 import { startRedis } from "../test/redis-server";
 
 const { values: args } = parseArgs({
@@ -14,17 +18,26 @@ const { values: args } = parseArgs({
     connections: { type: "string", default: "100" },
     "max-seconds": { type: "string", default: "5" },
     port: { type: "string", default: "19990" },
+    entry: { type: "string", default: "dist/node.js" },
+    "cpu-prof": { type: "string" },
   },
 });
 const rate = Number(args.rate), seconds = Number(args.seconds), connections = Number(args.connections);
 const port = Number(args.port);
 
 const redis = await startRedis({ useEnv: false });
-const child = spawn(process.execPath, ["dist/node.js"], {
+const profile = args["cpu-prof"] ? ["--cpu-prof", "--cpu-prof-dir", args["cpu-prof"]] : [];
+const child = spawn(process.execPath, [...profile, args.entry!], {
   env: { ...process.env, ROLE: "api", STORE: "redis", REDIS_URL: redis.url, REDIS_PREFIX: "bench:", PORT: String(port), HOST: "127.0.0.1" },
   stdio: ["ignore", "inherit", "inherit"],
 });
-const stopAll = async () => { child.kill("SIGTERM"); await redis.stop(); };
+const stopAll = async () => {
+  const exited = new Promise((r) => child.once("exit", r));
+  child.kill("SIGTERM");
+  await exited; // a --cpu-prof profile is written on exit
+  await redis.stop();
+};
+const serverCpu = () => cpuSeconds(child.pid!);
 
 try {
   await waitFor(`http://127.0.0.1:${port}/healthz`);
@@ -44,7 +57,7 @@ try {
   // Phase 1: fixed rate, open loop (a slow answer does not slow the sender down).
   {
     const lat: number[] = [], codes = new Map<number, number>(), inflight = new Set<Promise<void>>();
-    const start = performance.now();
+    const start = performance.now(), cpu0 = serverCpu();
     let sent = 0;
     while (performance.now() - start < seconds * 1000) {
       const due = Math.floor(((performance.now() - start) / 1000) * rate);
@@ -55,29 +68,30 @@ try {
       await new Promise((r) => setTimeout(r, 1));
     }
     await Promise.all(inflight);
-    report(`fixed rate ${rate}/s for ${seconds}s over ${connections} connections`, lat, codes, seconds);
+    report(`fixed rate ${rate}/s for ${seconds}s over ${connections} connections`, lat, codes, seconds, serverCpu() - cpu0);
   }
 
   // Phase 2: closed loop, as fast as it answers.
   {
     const lat: number[] = [], codes = new Map<number, number>();
-    const maxMs = Number(args["max-seconds"]) * 1000, start = performance.now();
+    const maxMs = Number(args["max-seconds"]) * 1000, start = performance.now(), cpu0 = serverCpu();
     await Promise.all(Array.from({ length: 64 }, async () => {
       while (performance.now() - start < maxMs) await once(lat, codes);
     }));
-    report(`closed loop, 64 concurrent, ${maxMs / 1000}s`, lat, codes, (performance.now() - start) / 1000);
+    report(`closed loop, 64 concurrent, ${maxMs / 1000}s`, lat, codes, (performance.now() - start) / 1000, serverCpu() - cpu0);
   }
   await pool.close();
 } finally {
   await stopAll();
 }
 
-function report(title: string, lat: number[], codes: Map<number, number>, secs: number) {
+function report(title: string, lat: number[], codes: Map<number, number>, secs: number, cpuS: number) {
   lat.sort((a, b) => a - b);
   const q = (p: number) => lat[Math.min(lat.length - 1, Math.ceil(p * lat.length) - 1)]!.toFixed(2);
   const accepted = codes.get(202) ?? 0;
   console.log(`${title}\n  accepted ${accepted} (${(accepted / secs).toFixed(0)}/s), statuses ${JSON.stringify(Object.fromEntries(codes))}\n` +
-    `  latency ms: p50 ${q(0.5)}  p90 ${q(0.9)}  p99 ${q(0.99)}  p99.9 ${q(0.999)}  max ${lat[lat.length - 1]!.toFixed(2)}`);
+    `  latency ms: p50 ${q(0.5)}  p90 ${q(0.9)}  p99 ${q(0.99)}  p99.9 ${q(0.999)}  max ${lat[lat.length - 1]!.toFixed(2)}\n` +
+    `  server CPU ${cpuS.toFixed(2)} s = ${((cpuS * 1000) / Math.max(1, lat.length)).toFixed(3)} ms per POST`);
 }
 
 async function waitFor(url: string) {

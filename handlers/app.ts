@@ -9,6 +9,7 @@ import { log } from "./log";
 type HonoEnv = { Bindings: AppEnv };
 
 const jsonHeaders = { "content-type": "application/json" };
+const emptyHeaders = { "content-length": "0" };
 /** application/json, optionally with parameters; not application/jsonp, application/json-seq, ... */
 const JSON_TYPE = /^application\/json[ \t]*(?:;|$)/i;
 const json = (status: number, body: string) => new Response(body, { status, headers: jsonHeaders });
@@ -69,7 +70,8 @@ export function createApp(): Hono<HonoEnv> {
       accepts.pending--;
     }
     c.env.metrics.inc("accepted_total");
-    return new Response(null, { status: 202 });
+    // An explicit empty length: without it the 202 goes out chunked, which costs Caddy and us a chunk each.
+    return new Response(null, { status: 202, headers: emptyHeaders });
   });
 
   app.get("/payments-summary", async (c) => {

@@ -45,6 +45,7 @@ export function loadConfig(env: EnvLike): Config {
       staleHealthMs: DEFAULT_ROUTER_PARAMS.staleHealthMs,
       staleLatencyMs: DEFAULT_ROUTER_PARAMS.staleLatencyMs,
       maxHoldMs: num(env, "MAX_HOLD_MS", DEFAULT_ROUTER_PARAMS.maxHoldMs),
+      feeHoldMs: num(env, "FEE_HOLD_MS", DEFAULT_ROUTER_PARAMS.feeHoldMs),
     },
     payTimeoutMs: num(env, "PAY_TIMEOUT_MS", 8000),
     lookupTimeoutMs: num(env, "LOOKUP_TIMEOUT_MS", 3000),

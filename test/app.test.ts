@@ -19,6 +19,7 @@ describe("fetch handler", () => {
     const e = env();
     const res = await handlers.fetch(post(JSON.stringify({ correlationId: id, amount: 19.9 })), e);
     expect(res.status).toBe(202);
+    expect(res.headers.get("content-length"), "an empty body of declared length, not a chunked one").toBe("0");
     expect(await (e.store as NodeStore).queue.depth()).toEqual({ ready: 1, pending: 0, delayed: 0 });
   });
 

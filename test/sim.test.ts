@@ -28,13 +28,33 @@ describe("simulate", () => {
     expect(r.expectedShare).toBeCloseTo(1, 9);
   });
 
-  it("a failing default sends payments to the fallback, and none is lost", () => {
+  it("a failing default sends payments to the fallback (without patience), and none is lost", () => {
     const sc = customScenario({ name: "default down" }, [[0, 50, true, 0, false]]);
-    const r = simulate({ scenario: sc, policy: ours, seed: 1 });
+    const r = simulate({ scenario: sc, policy: ours, seed: 1, params: { feeHoldMs: 0 } });
     expect(r.processors.default.counted).toBe(0);
     expect(r.processors.default.status500).toBeGreaterThan(0); // probes
     expect(r.processors.fallback.counted).toBe(r.accepted);
     expect(r.lag).toBe(0);
+  });
+
+  it("with patience, a default failing for 5 s gets every payment: they wait for it", () => {
+    const sc = customScenario({ name: "blip", durationMs: 12_000 }, [[0, 0, false, 0, false], [2, 0, true, 0, false], [7, 0, false, 0, false]]);
+    const patient = simulate({ scenario: sc, policy: ours, seed: 1 });
+    expect(patient.processors.fallback.counted).toBe(0);
+    expect(patient.processors.default.counted).toBe(patient.accepted);
+    expect(patient.holds).toBeGreaterThan(0);
+    const hasty = simulate({ scenario: sc, policy: ours, seed: 1, params: { feeHoldMs: 0 } });
+    expect(hasty.processors.fallback.counted).toBeGreaterThan(0);
+  });
+
+  it("patience ends: a payment waits feeHoldMs for a failing default, then goes to the fallback", () => {
+    const sc = customScenario({ name: "default down", durationMs: 40_000 }, [[0, 50, true, 0, false]]);
+    const r = simulate({ scenario: sc, policy: ours, seed: 1, params: { feeHoldMs: 5000 } });
+    expect(r.processors.default.counted).toBe(0);
+    expect(r.processors.fallback.counted).toBeGreaterThan(0);
+    // Only the last 5 s of payments are still waiting when the run ends.
+    expect(r.lag).toBeGreaterThan(0);
+    expect(r.lag).toBeLessThan(r.accepted * 0.25);
   });
 
   it("default-only waits for a failing default and drains when it recovers", () => {

@@ -20,12 +20,17 @@ export interface ServiceGroup {
   describe: string;
   /** Peak memory, CPU time and throttling so far (undefined where the kernel does not say). */
   stats(): GroupStats;
+  /** Reads the group's anonymous memory now, for the peak the kernel does not keep (call it periodically). */
+  sample(): void;
   /** Pids still in the group. */
   pids(): number[];
 }
 
 export interface GroupStats {
+  /** The kernel's peak, page cache included (e.g. the binary's pages, charged to the first group that reads them). */
   peakMemoryBytes?: number;
+  /** Highest anonymous memory (heap, stacks: what the process itself holds) seen by sample(). */
+  peakRssBytes?: number;
   memoryBytes?: number;
   cpuSeconds?: number;
   throttledPeriods?: number;
@@ -54,6 +59,18 @@ const readNumber = (file: string): number | undefined => {
   const text = read(file);
   return text === undefined ? undefined : Number(text.trim());
 };
+/** The highest value `read` returned over the calls to sample(). */
+function peakOf(read: () => number | undefined) {
+  let peak: number | undefined;
+  return {
+    sample() {
+      const v = read();
+      if (v !== undefined && (peak === undefined || v > peak)) peak = v;
+    },
+    peak: () => peak,
+  };
+}
+
 const keyed = (file: string): Record<string, number> => {
   const out: Record<string, number> = {};
   for (const line of (read(file) ?? "").split("\n")) {
@@ -148,6 +165,7 @@ function v1Manager(stackName: string): CgroupManager {
       const acctDir = cpuacct ? join(cpuacct.base, stackName, name) : undefined;
       const dirs = [...new Set([cpuDir, memDir, ...(acctDir ? [acctDir] : [])])];
       for (const dir of dirs) mk(dir);
+      const rss = peakOf(() => keyed(join(memDir, "memory.stat")).total_rss);
       if (limits.cpus !== undefined) {
         writeFileSync(join(cpuDir, "cpu.cfs_period_us"), String(CFS_PERIOD_US));
         writeFileSync(join(cpuDir, "cpu.cfs_quota_us"), String(Math.round(limits.cpus * CFS_PERIOD_US)));
@@ -160,12 +178,15 @@ function v1Manager(stackName: string): CgroupManager {
         dirs,
         describe: `cgroup v1 ${cpuDir}${memDir === cpuDir ? "" : ` + ${memDir}`}`,
         pids: () => [...new Set(dirs.flatMap(pidsIn))],
+        sample: () => { rss.sample(); },
         stats() {
+          rss.sample();
           const cpuStat = keyed(join(cpuDir, "cpu.stat"));
           const oom = keyed(join(memDir, "memory.oom_control"));
           const usageNs = acctDir ? readNumber(join(acctDir, "cpuacct.usage")) : undefined;
           return {
             peakMemoryBytes: readNumber(join(memDir, "memory.max_usage_in_bytes")),
+            peakRssBytes: rss.peak(),
             memoryBytes: readNumber(join(memDir, "memory.usage_in_bytes")),
             cpuSeconds: usageNs === undefined ? undefined : usageNs / 1e9,
             throttledPeriods: cpuStat.nr_throttled,
@@ -211,16 +232,20 @@ function v2Manager(stackName: string): CgroupManager {
         writeFileSync(join(dir, "cpu.max"), `${Math.round(limits.cpus * CFS_PERIOD_US)} ${CFS_PERIOD_US}`);
       }
       if (limits.memoryBytes !== undefined) writeFileSync(join(dir, "memory.max"), String(limits.memoryBytes));
+      const rss = peakOf(() => keyed(join(dir, "memory.stat")).anon);
       return {
         procsFiles: [join(dir, "cgroup.procs")],
         dirs: [dir],
         describe: `cgroup v2 ${dir}`,
         pids: () => pidsIn(dir),
+        sample: () => { rss.sample(); },
         stats() {
+          rss.sample();
           const cpuStat = keyed(join(dir, "cpu.stat"));
           const events = keyed(join(dir, "memory.events"));
           return {
             peakMemoryBytes: readNumber(join(dir, "memory.peak")),
+            peakRssBytes: rss.peak(),
             memoryBytes: readNumber(join(dir, "memory.current")),
             cpuSeconds: cpuStat.usage_usec === undefined ? undefined : cpuStat.usage_usec / 1e6,
             throttledPeriods: cpuStat.nr_throttled,

@@ -34,7 +34,9 @@ const fmtStats = (r: StopReport) =>
   r.services
     .map(({ name, stats: s, exit }) => {
       const parts = [`  ${name.padEnd(18)} exit ${exit?.signal ?? exit?.code ?? "?"}`];
-      if (s?.peakMemoryBytes !== undefined) parts.push(`peak mem ${(s.peakMemoryBytes / MiB).toFixed(1)}MB`);
+      if (s?.peakRssBytes !== undefined) parts.push(`peak rss ${(s.peakRssBytes / MiB).toFixed(1)}MB`);
+      if (s?.peakMemoryBytes !== undefined) parts.push(`peak mem+cache ${(s.peakMemoryBytes / MiB).toFixed(1)}MB`);
+      if (s?.memoryLimitHits) parts.push(`at its memory limit ${s.memoryLimitHits} times (cache reclaimed)`);
       if (s?.cpuSeconds !== undefined) parts.push(`cpu ${s.cpuSeconds.toFixed(2)}s`);
       if (s?.throttledPeriods !== undefined) parts.push(`throttled ${s.throttledPeriods} periods (${(s.throttledSeconds ?? 0).toFixed(2)}s)`);
       if (s?.oomKills) parts.push(`OOM kills ${s.oomKills}`);

@@ -353,8 +353,13 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const describe = (p: Proc) =>
     log(`  ${p.service.name.padEnd(18)} pid ${String(p.service.pid).padEnd(7)} ${p.service.address.padEnd(24)} ${p.service.limits}`);
 
+  // The kernel keeps a peak that includes page cache only; anonymous memory's peak is sampled here.
+  const sampler = setInterval(() => { for (const p of procs) p.service.cgroup?.sample(); }, 250);
+  sampler.unref();
+
   const stop = once(async (): Promise<StopReport> => {
     stopping = true;
+    clearInterval(sampler);
     const problems: string[] = [];
     const stats = new Map(procs.map((p) => [p.service.name, p.service.cgroup?.stats()]));
     // Reverse start order: the load balancer first, external emulators last.

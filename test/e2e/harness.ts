@@ -30,10 +30,14 @@ export interface BackendSummary {
   fallback: { totalRequests: number; totalAmount: number };
 }
 
-/** Environment for quick tests: short health window and hold wait, fast ticks. */
+/**
+ * Environment for quick tests: short health window and hold wait, fast ticks. No patience (FEE_HOLD_MS 0): a
+ * failing default sends payments to the fallback at once, which is what most cases exercise; the patience
+ * case sets its own.
+ */
 export const FAST_ENV: Record<string, string> = {
   HEALTH_WINDOW_MS: "300", TICK_MS: "100", HOLD_WAIT_MS: "200", RETRY_BASE_MS: "20", RETRY_MAX_MS: "300",
-  PROBE_INTERVAL_MS: "200", ERROR_COOLDOWN_MS: "500",
+  PROBE_INTERVAL_MS: "200", ERROR_COOLDOWN_MS: "500", FEE_HOLD_MS: "0",
 };
 
 export async function startPipeline(start: StartBackend, env: Record<string, string> = {}): Promise<Pipeline> {

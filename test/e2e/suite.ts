@@ -59,6 +59,21 @@ export function testPipeline(name: string, start: StartBackend, opts: { timeoutM
       expectNoIdAtBoth(p);
     }, timeout);
 
+    it("patience: while the cheaper default fails briefly, payments wait for it instead of paying the fallback's fee", async () => {
+      p = await startPipeline(start, { FEE_HOLD_MS: "20000" });
+      p.def.setFailure(true);
+      await Promise.all(Array.from({ length: 30 }, () => p!.post(payment(4.2))));
+      await sleep(1500);
+      let s = await p.summary();
+      expect(s.default.totalRequests + s.fallback.totalRequests, "nothing paid while default fails").toBe(0);
+      expect(p.def.stats().payments.failed, "default was probed meanwhile").toBeGreaterThan(0);
+      p.def.setFailure(false);
+      s = await p.waitForCount(30);
+      expect(s.fallback.totalRequests).toBe(0);
+      expect(s.default.totalRequests).toBe(30);
+      expectBooksEqual(p, s);
+    }, timeout);
+
     it("both failing: payments are held, then drained when one recovers", async () => {
       p = await startPipeline(start);
       p.def.setFailure(true);
