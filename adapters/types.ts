@@ -94,6 +94,18 @@ export interface LedgerEntry {
   amountCents: number;
 }
 
+/** Throws, naming the field, unless `e` is a ledger entry every adapter can store exactly. */
+export function checkLedgerEntry(e: LedgerEntry): void {
+  if (!PROCESSORS.includes(e.processor)) throw new Error(`ledger.record: unknown processor ${JSON.stringify(e.processor)}; use "default" or "fallback"`);
+  if (!Number.isSafeInteger(e.requestedAt) || e.requestedAt < 0) {
+    throw new Error(`ledger.record: requestedAt must be epoch ms (a non-negative integer), got ${e.requestedAt}`);
+  }
+  if (!Number.isSafeInteger(e.amountCents) || e.amountCents < 0) {
+    throw new Error(`ledger.record: amountCents must be a non-negative integer, got ${e.amountCents}`);
+  }
+  if (typeof e.correlationId !== "string" || e.correlationId.length === 0) throw new Error("ledger.record: empty correlationId");
+}
+
 export interface ProcessorTotals {
   totalRequests: number;
   totalCents: number;
@@ -104,7 +116,7 @@ export type Summary = Record<ProcessorName, ProcessorTotals>;
 export interface Ledger {
   /**
    * Records a payment. Idempotent by correlationId: a second call for the same id changes nothing and
-   * resolves false (the first entry stays, as at the processors).
+   * resolves false (the first entry stays, as at the processors). Rejects an entry checkLedgerEntry refuses.
    */
   record(entry: LedgerEntry): Promise<boolean>;
   /** Totals over requestedAt in [from, to], both inclusive, ms precision; open ends when undefined. */

@@ -1,4 +1,4 @@
-import { PROCESSORS, type Ledger, type LedgerEntry, type ProcessorName, type Summary } from "../types";
+import { checkLedgerEntry, PROCESSORS, type Ledger, type LedgerEntry, type ProcessorName, type Summary } from "../types";
 
 /** Entries of one processor kept sorted by requestedAt; arrivals are nearly in order, so inserts are ~appends. */
 class SortedTimes {
@@ -38,6 +38,7 @@ export function createMemoryLedger(): Ledger {
 
   return {
     async record(e: LedgerEntry) {
+      checkLedgerEntry(e);
       if (ids.has(e.correlationId)) return false;
       ids.add(e.correlationId);
       byProcessor.get(e.processor)!.insert(e.requestedAt, e.amountCents);

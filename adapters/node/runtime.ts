@@ -8,6 +8,7 @@ import { createMemoryStore } from "../memory";
 import type { Consumer, NodeStore } from "../types";
 import { startAdmission } from "./admission";
 import { undiciTransport } from "./transport";
+import { warmUp } from "./warmup";
 import { configureLog, log } from "../../handlers/log";
 
 export type Role = "all" | "api" | "worker";
@@ -103,9 +104,15 @@ export async function startRuntime(vars: EnvLike, opts: { store?: NodeStore; qui
   }) as Server;
   server.keepAliveTimeout = 65_000; // longer than the load balancer's idle timeout, so it never reuses a closing socket
 
+  // Before listening, so the load balancer's health check only sees a warm process.
+  const warmRequests = serveApi ? Number(vars.WARMUP_REQUESTS ?? 3000) : 0;
+  if (!Number.isInteger(warmRequests) || warmRequests < 0) throw new Error(`WARMUP_REQUESTS=${vars.WARMUP_REQUESTS} is not a whole number >= 0; unset it or fix it`);
+  const warm = warmRequests > 0 ? await warmUp(handlers, config, warmRequests) : null;
+
   const url = await listen(server, vars);
   if (!opts.quiet) {
-    console.log(`rinha: role=${role} store=${store.name} listen=${url} default=${config.processorUrls.default} fallback=${config.processorUrls.fallback} fees=${config.router.fees.default}/${config.router.fees.fallback}`);
+    const warmed = warm ? ` warm-up=${warm.requests} requests in ${warm.ms.toFixed(0)} ms` : "";
+    console.log(`rinha: role=${role} store=${store.name} listen=${url} default=${config.processorUrls.default} fallback=${config.processorUrls.fallback} fees=${config.router.fees.default}/${config.router.fees.fallback}${warmed}`);
   }
 
   return {

@@ -1,8 +1,8 @@
-// Attempt registry on one Redis hash: correlationId -> "processor|owner"; claim and release are scripts.
+// Attempt registry on one Redis hash: correlationId -> "processor|owner"; claim is HSETNX, release a script.
 import type { AttemptClaim, AttemptRegistry, ProcessorName } from "../types";
 import type { RedisConn } from "./connect";
 import type { Keys } from "./keys";
-import { CLAIM, RELEASE } from "./scripts";
+import { RELEASE } from "./scripts";
 
 export class RedisAttempts implements AttemptRegistry {
   constructor(private readonly conn: RedisConn, private readonly k: Keys) {}
@@ -13,8 +13,15 @@ export class RedisAttempts implements AttemptRegistry {
   }
 
   async claim(correlationId: string, processor: ProcessorName, owner: string): Promise<AttemptClaim> {
-    const v = await CLAIM.run<string>(this.conn, [this.k.attempts], [correlationId, `${processor}|${owner}`]);
-    return parse(v);
+    // HSETNX is the atomic claim: one plain command on every payment instead of a script call; only a lost
+    // race reads the winner. A claim released in between is simply tried again.
+    const mine = `${processor}|${owner}`;
+    for (let tries = 0; tries < 5; tries++) {
+      if (Number(await this.conn.sendCommand(["HSETNX", this.k.attempts, correlationId, mine])) === 1) return { processor, owner };
+      const v = await this.conn.sendCommand<string | null>(["HGET", this.k.attempts, correlationId]);
+      if (v != null) return parse(v);
+    }
+    throw new Error(`attempts.claim: the claim on ${correlationId} kept changing hands; the queue will retry it`);
   }
 
   async release(correlationId: string, owner: string): Promise<boolean> {

@@ -1,5 +1,5 @@
 // Ledger on Redis: idempotent record and a summary whose cost is independent of how many payments it covers.
-import { PROCESSORS, type Ledger, type LedgerEntry, type Summary } from "../types";
+import { checkLedgerEntry, PROCESSORS, type Ledger, type LedgerEntry, type Summary } from "../types";
 import type { RedisConn } from "./connect";
 import type { Keys } from "./keys";
 import { RECORD, SUMMARY } from "./scripts";
@@ -24,9 +24,33 @@ export class RedisLedger implements Ledger {
     this.recordKeys = [k.ledgerIds, ...this.summaryKeys];
   }
 
-  async record(entry: LedgerEntry): Promise<boolean> {
-    const [added] = await this.recordMany([entry]);
-    return added === true;
+  /**
+   * Records from the same turn of the event loop go to Redis together, as one script call: a worker
+   * draining a backlog records hundreds at once, and one call sums the shared tree nodes once instead of
+   * once per payment (Redis is on every POST's path, so its CPU is everyone's latency). No added wait:
+   * the batch leaves on setImmediate.
+   */
+  record(entry: LedgerEntry): Promise<boolean> {
+    try {
+      checkEntry(entry); // a bad entry fails alone, not its whole batch
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return new Promise((resolve, reject) => {
+      this.pending.push({ entry, resolve, reject });
+      if (this.pending.length === 1) setImmediate(() => this.flush());
+    });
+  }
+
+  private pending: { entry: LedgerEntry; resolve: (added: boolean) => void; reject: (err: unknown) => void }[] = [];
+
+  private flush() {
+    const batch = this.pending;
+    this.pending = [];
+    this.recordMany(batch.map((b) => b.entry)).then(
+      (added) => batch.forEach((b, i) => b.resolve(added[i] === true)),
+      (err) => batch.forEach((b) => b.reject(err)),
+    );
   }
 
   /** Records many entries in one round trip (same layout and rules as record); true per entry that was new. */
@@ -61,14 +85,9 @@ export class RedisLedger implements Ledger {
 }
 
 function checkEntry(e: LedgerEntry) {
-  if (!PROCESSORS.includes(e.processor)) throw new Error(`ledger.record: unknown processor ${JSON.stringify(e.processor)}`);
-  if (!Number.isSafeInteger(e.requestedAt) || e.requestedAt < 0 || e.requestedAt >= MAX_MS) {
-    throw new Error(`ledger.record: requestedAt must be epoch ms (an integer in [0, ${MAX_MS})), got ${e.requestedAt}`);
-  }
-  if (!Number.isSafeInteger(e.amountCents) || e.amountCents < 0) {
-    throw new Error(`ledger.record: amountCents must be a non-negative integer, got ${e.amountCents}`);
-  }
-  if (e.correlationId.length === 0) throw new Error("ledger.record: empty correlationId");
+  checkLedgerEntry(e);
+  // The tree's own range (16^10 buckets of 100 ms: about year 5400).
+  if (e.requestedAt >= MAX_MS) throw new Error(`ledger.record: requestedAt must be below ${MAX_MS}, got ${e.requestedAt}`);
 }
 
 function emptySummary(): Summary {

@@ -232,13 +232,6 @@ return out
 // ---------------------------------------------------------------------------------------------
 // Attempts: one hash correlationId -> "processor|owner".
 
-export const CLAIM = new Script("claim", `
-local v = redis.call('HGET', KEYS[1], ARGV[1])
-if v then return v end
-redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
-return ARGV[2]
-`);
-
 export const RELEASE = new Script("release", `
 local v = redis.call('HGET', KEYS[1], ARGV[1])
 if not v then return 0 end
@@ -267,7 +260,7 @@ end
 return 1
 `);
 
-export const ALL_SCRIPTS = [SETTLE, PROMOTE, RECLAIM, DEPTH, WIPE, FORGET_CONSUMER, RECORD, SUMMARY, CLAIM, RELEASE, OBSERVE];
+export const ALL_SCRIPTS = [SETTLE, PROMOTE, RECLAIM, DEPTH, WIPE, FORGET_CONSUMER, RECORD, SUMMARY, RELEASE, OBSERVE];
 
 /** Loads every script once at start so the first EVALSHA of each hits. */
 export async function loadScripts(conn: RedisConn): Promise<void> {

@@ -1,6 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
 import {
-  applyObservation, emptyHealth,
+  applyObservation, checkLedgerEntry, emptyHealth,
   type AttemptClaim, type HealthState, type LedgerEntry, type Observation, type PollResult, type ProcessorHealth,
   type ProcessorName, type Summary,
 } from "../types";
@@ -68,6 +68,7 @@ export class Books extends DurableObject implements BooksApi {
   // ---- ledger
 
   record(e: LedgerEntry): boolean {
+    checkLedgerEntry(e);
     const inserted = this.sql.exec(
       "INSERT INTO ledger VALUES (?, ?, ?, ?) ON CONFLICT (correlation_id) DO NOTHING RETURNING 1",
       String(e.correlationId), processor(e.processor), integer("requestedAt", e.requestedAt), integer("amountCents", e.amountCents),

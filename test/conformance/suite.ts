@@ -71,6 +71,22 @@ export function testStore(name: string, make: () => Promise<Store>, opts: TestSt
         expect(sum.default.totalRequests + sum.fallback.totalRequests).toBe(1);
       });
 
+      it("many records at once: each resolves with its own result, and a bad entry fails alone", async () => {
+        const s = await fresh();
+        const seen = entry("fallback", T0 - 5, 700);
+        expect(await s.ledger.record(seen)).toBe(true);
+        const fresh50 = Array.from({ length: 50 }, (_, i) => entry(i % 2 ? "default" : "fallback", T0 + i * 37, 100 + i));
+        const bad = { ...entry("default", T0, 1), amountCents: -1 };
+        const calls = [...fresh50, seen, bad, fresh50[7]!].map((e) => s.ledger.record(e).then((v) => v, (err: Error) => err));
+        const results = await Promise.all(calls);
+        expect(results.slice(0, 50)).toEqual(Array(50).fill(true));
+        expect(results[50], "recorded before").toBe(false);
+        expect(results[51]).toBeInstanceOf(Error);
+        expect(results[52], "the same payment twice in one go: only the first is new").toBe(false);
+        const cents = (odd: boolean) => fresh50.filter((_, i) => (i % 2 === 1) === odd).reduce((n, e) => n + e.amountCents, 0);
+        expect(await s.ledger.summary()).toEqual(totals([25, cents(true)], [26, cents(false) + 700]));
+      });
+
       it("summary windows are inclusive at both ends, at ms precision", async () => {
         const s = await fresh();
         // Around a second boundary and inside one, so bucketed adapters hit their edge cases.
