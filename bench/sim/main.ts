@@ -1,6 +1,6 @@
 // Offline simulator of the two official stage schedules, to compare routing policies.
 //   npx tsx bench/sim/main.ts [--scenario preview|final|both] [--policy NAME[,NAME...]|all] [--seed N] [--seeds K]
-//                             [--unsafe MS] [--probe MS] [--cooldown MS] [--max-hold MS] [--poll-ms MS]
+//                             [--unsafe MS] [--probe MS] [--cooldown MS] [--max-hold MS] [--fee-hold MS] [--poll-ms MS]
 //                             [--sweep] [--timeline] [--json]
 import { parseArgs } from "node:util";
 import type { RouterParams } from "../../handlers/router";
@@ -10,7 +10,7 @@ import { OFFICIAL, type SimScenario } from "./scenarios";
 import { simulate, type Model, type SimResult } from "./world";
 
 const USAGE = "usage: npx tsx bench/sim/main.ts [--scenario preview|final|both] [--policy NAME[,NAME...]|all] [--seed N] [--seeds K] " +
-  "[--unsafe MS] [--probe MS] [--cooldown MS] [--max-hold MS] [--poll-ms MS] [--sweep] [--timeline] [--json]\n" +
+  "[--unsafe MS] [--probe MS] [--cooldown MS] [--max-hold MS] [--fee-hold MS] [--poll-ms MS] [--sweep] [--timeline] [--json]\n" +
   `policies: ${POLICIES.map((p) => p.name).join(", ")}, ours+overdueN (margin N ms), <policy>+patientNs`;
 
 const { values } = parseArgs({
@@ -23,6 +23,7 @@ const { values } = parseArgs({
     probe: { type: "string" },
     cooldown: { type: "string" },
     "max-hold": { type: "string" },
+    "fee-hold": { type: "string" },
     "poll-ms": { type: "string" },
     sweep: { type: "boolean", default: false },
     timeline: { type: "boolean", default: false },
@@ -54,6 +55,7 @@ set("unsafeLatencyMs", num("unsafe", values.unsafe));
 set("probeIntervalMs", num("probe", values.probe));
 set("errorCooldownMs", num("cooldown", values.cooldown));
 set("maxHoldMs", num("max-hold", values["max-hold"]));
+set("feeHoldMs", num("fee-hold", values["fee-hold"]));
 
 const pollMs = num("poll-ms", values["poll-ms"]);
 const model: Partial<Model> = pollMs === undefined ? {} : { pollEveryMs: pollMs };
