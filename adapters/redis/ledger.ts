@@ -47,7 +47,7 @@ export class RedisLedger implements Ledger {
   private flush() {
     const batch = this.pending;
     this.pending = [];
-    this.recordMany(batch.map((b) => b.entry)).then(
+    this.write(batch.map((b) => b.entry)).then(
       (added) => batch.forEach((b, i) => b.resolve(added[i] === true)),
       (err) => batch.forEach((b) => b.reject(err)),
     );
@@ -55,12 +55,15 @@ export class RedisLedger implements Ledger {
 
   /** Records many entries in one round trip (same layout and rules as record); true per entry that was new. */
   async recordMany(entries: readonly LedgerEntry[]): Promise<boolean[]> {
+    entries.forEach(checkEntry);
+    return this.write(entries);
+  }
+
+  /** One RECORD call for entries already checked. */
+  private async write(entries: readonly LedgerEntry[]): Promise<boolean[]> {
     if (entries.length === 0) return [];
     const args: (string | number)[] = [...LAYOUT];
-    for (const e of entries) {
-      checkEntry(e);
-      args.push(e.processor, e.correlationId, e.requestedAt, e.amountCents);
-    }
+    for (const e of entries) args.push(e.processor, e.correlationId, e.requestedAt, e.amountCents);
     const out = await RECORD.run<number[]>(this.conn, this.recordKeys, args);
     return out.map((x) => Number(x) === 1);
   }

@@ -50,11 +50,6 @@ function processor(p: unknown): ProcessorName {
   return p;
 }
 
-function integer(name: string, n: unknown): number {
-  if (typeof n !== "number" || !Number.isSafeInteger(n)) throw new Error(`${name} must be an integer, got ${String(n)}`);
-  return n;
-}
-
 /** Ledger, attempt registry, processor health and polling locks of the whole app: the one shared state. */
 export class Books extends DurableObject implements BooksApi {
   private readonly sql: SqlStorage;
@@ -71,7 +66,7 @@ export class Books extends DurableObject implements BooksApi {
     checkLedgerEntry(e);
     const inserted = this.sql.exec(
       "INSERT INTO ledger VALUES (?, ?, ?, ?) ON CONFLICT (correlation_id) DO NOTHING RETURNING 1",
-      String(e.correlationId), processor(e.processor), integer("requestedAt", e.requestedAt), integer("amountCents", e.amountCents),
+      e.correlationId, e.processor, e.requestedAt, e.amountCents,
     ).toArray();
     return inserted.length === 1;
   }
