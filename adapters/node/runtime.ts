@@ -105,7 +105,7 @@ export async function startRuntime(vars: EnvLike, opts: { store?: NodeStore; qui
   server.keepAliveTimeout = 65_000; // longer than the load balancer's idle timeout, so it never reuses a closing socket
 
   // Before listening, so the load balancer's health check only sees a warm process.
-  const warmRequests = serveApi ? Number(vars.WARMUP_REQUESTS ?? 3000) : 0;
+  const warmRequests = serveApi ? Number(vars.WARMUP_REQUESTS || 3000) : 0; // empty = unset, as in loadConfig
   if (!Number.isInteger(warmRequests) || warmRequests < 0) throw new Error(`WARMUP_REQUESTS=${vars.WARMUP_REQUESTS} is not a whole number >= 0; unset it or fix it`);
   const warm = warmRequests > 0 ? await warmUp(handlers, config, warmRequests) : null;
 
