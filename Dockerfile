@@ -1,7 +1,7 @@
 # Image for api1, api2 and worker (docker-compose.yml; ROLE picks the part). Runs the esbuild bundle
 # dist/node.js; no TypeScript tooling at run time. linux/amd64 as the contest requires.
 
-# 1. Build: all dependencies, then bundle adapters/node/main.ts -> dist/node.js (npm packages stay external).
+# 1. Build: all dependencies, then bundle adapters/runtimes/node/main.ts -> dist/node.js (npm packages stay external).
 FROM --platform=linux/amd64 node:20-alpine AS build
 WORKDIR /app
 COPY package.json package-lock.json ./

@@ -3,13 +3,13 @@
 //   npm run bench:accept -- [--rate 600] [--seconds 10] [--connections 100] [--max-seconds 5] [--entry dist/node.js]
 //                            [--cpu-prof DIR]
 // Phase 1 sends at a fixed rate (the contest peaks near 600/s), phase 2 finds the closed-loop maximum. Each
-// phase prints the server's CPU time per accepted POST. --entry bench/stack/bare.mjs measures a bare
+// phase prints the server's CPU time per accepted POST. --entry tools/stack/bare.mjs measures a bare
 // responder the same way; --cpu-prof writes the server's V8 profile (open it in Chrome DevTools).
 import { spawn } from "node:child_process";
 import { parseArgs } from "node:util";
 import { Pool } from "undici";
-import { cpuSeconds } from "../test/fuzz/procs";
-import { startRedis } from "../test/redis-server";
+import { cpuSeconds } from "../tools/lib/procs";
+import { startRedis } from "../tools/lib/redis-server";
 
 const { values: args } = parseArgs({
   options: {

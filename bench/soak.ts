@@ -1,12 +1,12 @@
-// Soak: the crash test's scenario (test/faults/crash-run.ts) for minutes instead of a minute. One API process
+// Soak: the crash test's scenario (tools/lib/faults/crash-run.ts) for minutes instead of a minute. One API process
 // and one worker process (`node dist/node.js`, run `npm run build` first) on a throwaway Redis, two processor
 // emulators, steady payments with bursts, processors changing delay and failure mode, and the worker
 // SIGKILLed at random moments and restarted each time. At the end, the three checks; exits 1 on a difference.
 //
 //   npx tsx bench/soak.ts [--minutes 5] [--rate 150]
-import { runCrash } from "../test/faults/crash-run";
-import { Teardown } from "../test/faults/procs";
-import { startRedis } from "../test/redis-server";
+import { runCrash } from "../tools/lib/faults/crash-run";
+import { Teardown } from "../tools/lib/procs";
+import { startRedis } from "../tools/lib/redis-server";
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);

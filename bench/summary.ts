@@ -4,10 +4,10 @@
 // Uses its own redis-server (never a shared one) unless BENCH_REDIS_URL is set.
 import { randomUUID } from "node:crypto";
 import { parseArgs } from "node:util";
-import { createRedisStore } from "../adapters/redis";
-import { connect } from "../adapters/redis/connect";
-import type { LedgerEntry, ProcessorName } from "../adapters/types";
-import { startRedis } from "../test/redis-server";
+import { createRedisStore } from "../adapters/stores/redis";
+import { connect } from "../adapters/stores/redis/connect";
+import type { LedgerEntry, ProcessorName } from "../handlers/contract/types";
+import { startRedis } from "../tools/lib/redis-server";
 
 const { values } = parseArgs({
   options: {

@@ -1,10 +1,10 @@
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import type { PaymentJob } from "../adapters/types";
+import type { PaymentJob } from "./contract/types";
 import type { AppEnv } from "./env";
 import { formatCents } from "./money";
 import { isInvalid, MAX_BODY_BYTES, parsePayment, parseWindow } from "./validate";
-import { log } from "./log";
+import { log } from "./contract/log";
 
 type HonoEnv = { Bindings: AppEnv };
 

@@ -1,8 +1,8 @@
-import type { Store } from "../adapters/types";
-import type { Config } from "./config";
+import type { Store } from "./contract/types";
+import type { Config } from "./contract/config";
 import { HealthView } from "./health-view";
-import { describeMetrics, Metrics } from "./metrics";
-import type { Transport } from "./transport";
+import { describeMetrics, Metrics } from "./contract/metrics";
+import type { Transport } from "./contract/transport";
 
 /** What every handler receives: built once per process by the runtime glue (Node) or per isolate (Workers). */
 export interface AppEnv {

@@ -1,10 +1,9 @@
-import type { MessageBatch, PaymentJob, ProcessorName, QueueMessage } from "../adapters/types";
+import type { MessageBatch, PaymentJob, ProcessorName, QueueMessage } from "./contract/types";
 import type { AppEnv } from "./env";
 import { centsFromProcessor, formatCents } from "./money";
-import { backoffSeconds, classify, definitelyNotStored, type Outcome } from "./outcome";
-import { assess, route } from "./router";
-import { asPayAnswer } from "./transport";
-import { log } from "./log";
+import { asPayAnswer, backoffSeconds, classify, definitelyNotStored, type Outcome } from "./outcome";
+import { assess, route } from "./policy";
+import { log } from "./contract/log";
 
 /** The `queue` handler: forwards each payment of the batch concurrently (no head-of-line blocking). */
 export async function handleBatch(batch: MessageBatch<PaymentJob>, env: AppEnv): Promise<void> {
@@ -16,7 +15,7 @@ export async function handleBatch(batch: MessageBatch<PaymentJob>, env: AppEnv):
 const MAX_HOPS = 4;
 
 /**
- * Forwards one payment exactly once. The rules (see README, "Exactly once"):
+ * Forwards one payment exactly once. The rules (docs/guarantees.md, "Exactly once"):
  * - the attempt registry is claimed before any send, so a correlationId can only ever be at one processor;
  * - requestedAt is stamped right before each send and is what the ledger records;
  * - the ledger is written before the ack; a crash in between only causes a resend, which the processor

@@ -1,7 +1,7 @@
 import {
   applyObservation, emptyHealth, PROCESSORS, type HealthState, type HealthStore, type Observation, type ProcessorHealth, type ProcessorName,
-} from "../adapters/types";
-import type { ProcessorSignals } from "./router";
+} from "./contract/types";
+import type { ProcessorSignals } from "./policy";
 
 /**
  * Shared state wins for polls (the tick writes them there); for observations the side whose latest event is

@@ -1,4 +1,4 @@
-import type { MessageBatch, PaymentJob } from "../adapters/types";
+import type { MessageBatch, PaymentJob } from "./contract/types";
 import { createApp } from "./app";
 import type { AppEnv } from "./env";
 import { handleBatch } from "./forward";
@@ -6,7 +6,7 @@ import { tick } from "./tick";
 
 export type { AppEnv } from "./env";
 export { makeEnv } from "./env";
-export { loadConfig } from "./config";
+export { loadConfig } from "./contract/config";
 
 /**
  * The three handlers in the Workers module shape. Each runtime adapts its own env to AppEnv and calls these;

@@ -1,4 +1,5 @@
 // How a processor's answer is read. These rules are what keep our books equal to the processors'.
+import type { TransportAnswer } from "./contract/transport";
 
 export type PayAnswer =
   | { status: number }
@@ -17,6 +18,11 @@ export type Outcome =
   | "malformed"
   /** Timeout or connection error: it may have landed, or may still land. */
   | "in-doubt";
+
+/** The part of a transport answer that classify() reads. */
+export function asPayAnswer(a: TransportAnswer): PayAnswer {
+  return "error" in a ? a : { status: a.status };
+}
 
 export function classify(a: PayAnswer): Outcome {
   if ("error" in a) return "in-doubt";

@@ -1,6 +1,6 @@
-import { PROCESSORS, type ProcessorName } from "../adapters/types";
+import { PROCESSORS, type ProcessorName } from "./contract/types";
 import type { AppEnv } from "./env";
-import { log } from "./log";
+import { log } from "./contract/log";
 
 export interface HealthBody { failing: boolean; minResponseTime: number; }
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { createMemoryStore } from "../adapters/memory";
-import type { NodeStore } from "../adapters/types";
+import { createMemoryStore } from "../adapters/stores/memory";
+import type { NodeStore } from "../handlers/contract/types";
 import { createHandlers, loadConfig, makeEnv } from "../handlers";
-import { fetchTransport } from "../handlers/transport";
+import { fetchTransport } from "../handlers/contract/transport";
 
 const handlers = createHandlers();
 const id = "4a7901b8-7d26-4d9d-aa19-4dc1c7cf60b3";

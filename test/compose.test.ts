@@ -6,9 +6,9 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { interpolate, MiB, normalizeCompose, parseCpus, parseMemory, splitCommand } from "../bench/stack/compose";
-import { apiServices, caddyUpstreams, checkCaddyUpstreams, checkCompose, LIMITS } from "../bench/stack/rules";
-import { REPO_DIR } from "../bench/stack/stack";
+import { interpolate, MiB, normalizeCompose, parseCpus, parseMemory, splitCommand } from "../tools/stack/compose";
+import { apiServices, caddyUpstreams, checkCaddyUpstreams, checkCompose, LIMITS } from "../tools/stack/rules";
+import { REPO_DIR } from "../tools/lib/repo";
 
 const composeText = readFileSync(join(REPO_DIR, "docker-compose.yml"), "utf8");
 const caddyfile = readFileSync(join(REPO_DIR, "Caddyfile"), "utf8");

@@ -1,11 +1,11 @@
-// The contest runner's pure scoring math (bench/contest/score.ts, money.ts, scenarios.ts).
+// The contest runner's pure scoring math (tools/contest/score.ts, money.ts, scenarios.ts).
 import { describe, expect, it } from "vitest";
-import { dec, mul, round, toNumber } from "../bench/contest/money";
-import { parseQueueDepth } from "../bench/contest/monitor";
-import { planOf, SCENARIOS, vuStartMs } from "../bench/contest/scenarios";
+import { dec, mul, round, toNumber } from "../tools/contest/money";
+import { parseQueueDepth } from "../tools/contest/monitor";
+import { planOf, SCENARIOS, vuStartMs } from "../tools/contest/scenarios";
 import {
   bonusPercent, ceilingOf, finePercent, inconsistencyFinal, inconsistencyPreview, lagOf, percentile, round2, scoreOf,
-} from "../bench/contest/score";
+} from "../tools/contest/score";
 
 describe("bonusPercent: max(round2((11 - p99) * 0.02), 0), half-up", () => {
   it.each([

@@ -7,8 +7,8 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, expect, it } from "vitest";
-import { startStack } from "../bench/stack/stack";
-import { freePort } from "./redis-server";
+import { startStack } from "../tools/stack/stack";
+import { freePort } from "../tools/lib/ports";
 
 let stop: (() => Promise<void>) | undefined;
 const out = mkdtempSync(join(tmpdir(), "contest-smoke-"));
@@ -19,7 +19,7 @@ it("a shortened preview through the local stack: no inconsistency, lag 0, no fai
   const stack = await startStack({ withEmulators: true, port, processorPorts: { default: pd, fallback: pf }, log: () => {} });
   stop = async () => { await stack.stop(); };
   const args = [
-    "--import", "tsx", "bench/contest/main.ts", "--scenario", "preview", "--duration-scale", "0.35", "--max-vus", "100",
+    "--import", "tsx", "tools/contest/main.ts", "--scenario", "preview", "--duration-scale", "0.35", "--max-vus", "100",
     "--emulators", "running", "--default-url", `http://127.0.0.1:${pd}`, "--fallback-url", `http://127.0.0.1:${pf}`,
     "--target", `http://127.0.0.1:${port}`, "--out", out, "--assert-clean",
   ];

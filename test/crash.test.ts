@@ -1,11 +1,11 @@
 // Crash safety (issue 3.4): an API process and a separate worker process on one Redis, payments flowing,
 // the worker SIGKILLed at random moments (at least 20 times) and restarted each time, while the processors
 // change delay and failure mode so the kills land in every phase of a payment. Then the three checks
-// (test/faults/books.ts). The scenario is test/faults/crash-run.ts; bench/soak.ts runs it for minutes.
+// (tools/lib/faults/books.ts). The scenario is tools/lib/faults/crash-run.ts; bench/soak.ts runs it for minutes.
 import { afterAll, describe, expect, it } from "vitest";
-import { runCrash } from "./faults/crash-run";
-import { Teardown } from "./faults/procs";
-import { startRedis } from "./redis-server";
+import { runCrash } from "../tools/lib/faults/crash-run";
+import { Teardown } from "../tools/lib/procs";
+import { startRedis } from "../tools/lib/redis-server";
 
 const LOAD_MS = 40_000;
 const RATE = 150;

@@ -1,5 +1,5 @@
-import { startRuntime } from "../adapters/node/runtime";
-import { testPipeline } from "./e2e/suite";
+import { startRuntime } from "../adapters/runtimes/node/runtime";
+import { testPipeline } from "./support/e2e/suite";
 
 // The handlers in this Node process with the embedded memory adapter (what `npm start` runs).
 testPipeline("node + memory", async (env) => {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll } from "vitest";
-import { startRuntime } from "../adapters/node/runtime";
-import { testPipeline } from "./e2e/suite";
-import { startRedis, type TestRedis } from "./redis-server";
+import { startRuntime } from "../adapters/runtimes/node/runtime";
+import { testPipeline } from "./support/e2e/suite";
+import { startRedis, type TestRedis } from "../tools/lib/redis-server";
 
 let redis: TestRedis;
 let n = 0;

@@ -1,9 +1,9 @@
 // The end-to-end suite against the Worker bundle (the same handlers) running in Miniflare/workerd on
 // Cloudflare-native bindings: a Queue, the Books Durable Object, and a stand-in Cron Trigger.
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
-import { startLocalWorker } from "../adapters/workers/local";
-import { testPipeline } from "./e2e/suite";
-import { bundle } from "./workers/build";
+import { startLocalWorker } from "../adapters/runtimes/workers/local";
+import { testPipeline } from "./support/e2e/suite";
+import { bundle } from "./support/workers/build";
 
 testPipeline("miniflare + workers adapter", async (env) => {
   // Books on tmpfs when there is one, as `npm run dev:worker` does: a disk fsync per DO commit is slow and

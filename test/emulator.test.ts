@@ -6,11 +6,11 @@ import { randomUUID } from "node:crypto";
 import { once } from "node:events";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { rawTopLevelValue } from "./emulator/body";
-import { Ledger } from "./emulator/ledger";
-import { decimalTextToCents, feeText, parseDecimal } from "./emulator/money";
-import { startEmulator, type Emulator, type EmulatorOptions } from "./emulator/server";
-import { parseTimestampMicros } from "./emulator/time";
+import { rawTopLevelValue } from "../tools/emulator/body";
+import { Ledger } from "../tools/emulator/ledger";
+import { decimalTextToCents, feeText, parseDecimal } from "../tools/emulator/money";
+import { startEmulator, type Emulator, type EmulatorOptions } from "../tools/emulator/server";
+import { parseTimestampMicros } from "../tools/emulator/time";
 
 const T0 = "2025-07-15T12:34:56.000Z";
 const open: Emulator[] = [];
@@ -576,7 +576,7 @@ describe("ledger at contest scale", () => {
 describe("CLI", () => {
   it("prints one line with url and fee, serves, and exits cleanly on SIGTERM", async () => {
     const tsx = join(process.cwd(), "node_modules", ".bin", "tsx");
-    const child = spawn(tsx, ["test/emulator/main.ts", "--port", "0", "--fee", "0.07", "--token", "tok"], {
+    const child = spawn(tsx, ["tools/emulator/main.ts", "--port", "0", "--fee", "0.07", "--token", "tok"], {
       cwd: process.cwd(),
       stdio: ["ignore", "pipe", "pipe"],
     });

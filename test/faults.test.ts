@@ -1,17 +1,18 @@
 // Fault suite (issue 7.1): real backend processes (`node dist/node.js`, API-only instances and workers) on a
 // Redis of their own, two processor emulators, and one fault per case. Every case ends with the same three
-// checks (test/faults/books.ts): every POST answered 2xx is recorded exactly once across the processors,
+// checks (tools/lib/faults/books.ts): every POST answered 2xx is recorded exactly once across the processors,
 // the backend's summary equals the processors' admin summaries (whole run and random windows), and no
 // correlationId is at both processors. (The worker SIGKILLed repeatedly is test/crash.test.ts.)
 import { afterEach, describe, expect, it } from "vitest";
-import type { Emulator } from "./emulator/server";
-import { metric, queueStates, type Books } from "./faults/books";
-import { expectThreeChecks } from "./faults/expect";
-import { Load, type Sent } from "./faults/load";
-import { freePort, sleep, Teardown } from "./faults/procs";
-import { onPayments, startFaultProxy } from "./faults/proxy";
-import { ownRedis, type OwnRedis } from "./faults/redis";
-import { Backend, backendEnv, startProcessors } from "./faults/stack";
+import type { Emulator } from "../tools/emulator/server";
+import { metric, queueStates, type Books } from "../tools/lib/faults/books";
+import { expectThreeChecks } from "./support/faults/expect";
+import { Load, type Sent } from "../tools/lib/faults/load";
+import { freePort } from "../tools/lib/ports";
+import { sleep, Teardown } from "../tools/lib/procs";
+import { onPayments, startFaultProxy } from "./support/faults/proxy";
+import { ownRedis, type OwnRedis } from "../tools/lib/redis-server";
+import { Backend, backendEnv, startProcessors } from "../tools/lib/faults/backend";
 
 const t = new Teardown();
 afterEach(() => t.run());

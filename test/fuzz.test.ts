@@ -1,15 +1,17 @@
-// Input fuzzing (issue 7.2): a seeded corpus of >10,000 malformed requests (test/fuzz/) against POST /payments and
+// Input fuzzing (issue 7.2): a seeded corpus of >10,000 malformed requests (test/support/fuzz/) against POST /payments and
 // GET /payments-summary of the built backend (`node dist/node.js`, STORE=memory ROLE=all) running as a child
 // process, with two processor emulators. Valid payments are mixed in, so over-strict validation fails too.
 // Each kind of malformed input is its own test, so a failure names the kind and shows examples.
 // Replay another corpus with FUZZ_SEED=<n>.
 import { Pool } from "undici";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { expectBooksEqual } from "./e2e/suite";
-import { sleep, startPipeline, type Pipeline } from "./e2e/harness";
-import { describeCase, JSON_TYPE, type FuzzCase } from "./fuzz/cases";
-import { buildCorpus, GENERATORS, problem, send, sendAll, type Outcome } from "./fuzz/corpus";
-import { peakRss, scrape, spawnBackend, total, type Child } from "./fuzz/procs";
+import { expectBooksEqual } from "./support/e2e/suite";
+import { sleep, startPipeline, type Pipeline } from "./support/e2e/harness";
+import { describeCase, JSON_TYPE, type FuzzCase } from "./support/fuzz/cases";
+import { buildCorpus, GENERATORS, problem, send, sendAll, type Outcome } from "./support/fuzz/corpus";
+import { total } from "../tools/lib/metrics-text";
+import { peakRss } from "../tools/lib/procs";
+import { scrape, spawnBackend, type NodeProc } from "./support/fuzz/procs";
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20250715);
 const WARM_UP = 1500;
@@ -22,7 +24,7 @@ interface Memory { rss: number; heap: number }
 
 describe(`fuzz: ${corpus.length} generated requests (${malformed} malformed, seed ${SEED}) against node dist/node.js`, () => {
   let p: Pipeline;
-  let backend: Child;
+  let backend: NodeProc;
   let pool: Pool, isolated: Pool;
   const outcomes: Outcome[] = [];
   let warm: Memory, end: Memory;

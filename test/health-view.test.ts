@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { createMemoryHealth } from "../adapters/memory/health";
-import { emptyHealth } from "../adapters/types";
+import { createMemoryHealth } from "../adapters/stores/memory/health";
+import { emptyHealth } from "../handlers/contract/types";
 import { HealthView, mergeHealth } from "../handlers/health-view";
 
 function view() {

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { configureLog, log } from "../handlers/log";
+import { configureLog, log } from "../handlers/contract/log";
 
 describe("log", () => {
   afterEach(() => { vi.useRealTimers(); configureLog("warn", (l) => console.error(l)); });

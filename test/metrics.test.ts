@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { Metrics } from "../handlers/metrics";
+import { Metrics } from "../handlers/contract/metrics";
 
 describe("Metrics.render", () => {
   it("groups each metric's HELP, TYPE and series together", async () => {

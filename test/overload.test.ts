@@ -7,10 +7,12 @@
 // override the load (e.g. to find the rate a machine sustains).
 import { request } from "undici";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { sleep } from "./e2e/harness";
-import { openLoop, quantile, type LoadResult, type Sent } from "./fuzz/load";
-import { cpuSeconds, scrape, spawnBackend, spawnEmulator, total, type Child, type EmulatorChild } from "./fuzz/procs";
-import { startRedis, type TestRedis } from "./redis-server";
+import { sleep } from "./support/e2e/harness";
+import { openLoop, quantile, type LoadResult, type Sent } from "./support/fuzz/load";
+import { total } from "../tools/lib/metrics-text";
+import { cpuSeconds } from "../tools/lib/procs";
+import { type EmulatorChild, type NodeProc, scrape, spawnBackend, spawnEmulator } from "./support/fuzz/procs";
+import { startRedis, type TestRedis } from "../tools/lib/redis-server";
 
 const RATE = Number(process.env.OVERLOAD_RATE ?? 3000);
 const SECONDS = Number(process.env.OVERLOAD_SECONDS ?? 10);
@@ -24,8 +26,8 @@ interface Summary { default: { totalRequests: number; totalAmount: number }; fal
 describe(`overload: ${RATE} POST/s for ${SECONDS} s, open loop, against api + api + worker on Redis`, () => {
   let redis: TestRedis;
   let def: EmulatorChild, fb: EmulatorChild;
-  let api: Child[] = [];
-  let worker: Child;
+  let api: NodeProc[] = [];
+  let worker: NodeProc;
   let load: LoadResult;
 
   const summary = async (url: string): Promise<Summary> => {

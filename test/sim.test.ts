@@ -1,9 +1,9 @@
-// Behaviour of the offline routing simulator (bench/sim/): determinism, the books, the audit model.
+// Behaviour of the offline routing simulator (tools/sim/): determinism, the books, the audit model.
 import { describe, expect, it } from "vitest";
-import { audit, exposure } from "../bench/sim/audit";
-import { policyByName } from "../bench/sim/policies";
-import { customScenario, OFFICIAL, stateAt } from "../bench/sim/scenarios";
-import { ceilingOf, simulate } from "../bench/sim/world";
+import { audit, exposure } from "../tools/sim/audit";
+import { policyByName } from "../tools/sim/policies";
+import { customScenario, OFFICIAL, stateAt } from "../tools/sim/scenarios";
+import { ceilingOf, simulate } from "../tools/sim/world";
 
 const ours = policyByName("ours");
 const calm = customScenario({ name: "calm" }, [[0, 0, false, 0, false]]);

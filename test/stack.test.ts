@@ -1,4 +1,4 @@
-// The local launcher (bench/stack/): how compose names become local addresses, then the whole topology for
+// The local launcher (tools/stack/): how compose names become local addresses, then the whole topology for
 // real: payments through Caddy reach the emulators and the summary, and stop() leaves no process or cgroup.
 // Needs caddy and redis-server on PATH; a missing one fails the suite (never a skip).
 
@@ -7,10 +7,12 @@ import { randomUUID } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { normalizeCompose, parseCompose } from "../bench/stack/compose";
-import { localCaddyfile, makeRewriter, planService, type PlanContext } from "../bench/stack/plan";
-import { CFS_PERIOD_US } from "../bench/stack/cgroup";
-import { freePort, groupAlive, REPO_DIR, startStack, type Stack, type StopReport } from "../bench/stack/stack";
+import { normalizeCompose, parseCompose } from "../tools/stack/compose";
+import { localCaddyfile, makeRewriter, planService, type PlanContext } from "../tools/stack/plan";
+import { CFS_PERIOD_US } from "../tools/stack/cgroup";
+import { freePort } from "../tools/lib/ports";
+import { REPO_DIR } from "../tools/lib/repo";
+import { groupAlive, startStack, type Stack, type StopReport } from "../tools/stack/stack";
 
 const composeText = readFileSync(join(REPO_DIR, "docker-compose.yml"), "utf8");
 

@@ -1,5 +1,5 @@
 // The conformance suite against the embedded memory adapter.
-import { createMemoryStore } from "../adapters/memory";
-import { testStore } from "./conformance/suite";
+import { createMemoryStore } from "../adapters/stores/memory";
+import { testStore } from "./support/conformance/suite";
 
 testStore("memory", async () => createMemoryStore());

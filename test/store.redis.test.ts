@@ -5,12 +5,12 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { connect, type OwnedConn } from "../adapters/redis/connect";
-import { GROUP, keysFor } from "../adapters/redis/keys";
-import { createRedisStore, type RedisStore } from "../adapters/redis";
-import type { Consumer, QueueMessage, PaymentJob } from "../adapters/types";
-import { job, testStore } from "./conformance/suite";
-import { startRedis, type TestRedis } from "./redis-server";
+import { connect, type OwnedConn } from "../adapters/stores/redis/connect";
+import { GROUP, keysFor } from "../adapters/stores/redis/keys";
+import { createRedisStore, type RedisStore } from "../adapters/stores/redis";
+import type { Consumer, QueueMessage, PaymentJob } from "../handlers/contract/types";
+import { job, testStore } from "./support/conformance/suite";
+import { startRedis, type TestRedis } from "../tools/lib/redis-server";
 
 // Short enough that reclaiming a dead consumer's messages fits a test; the heartbeat keeps live ones.
 const CLAIM_IDLE_MS = 500;

@@ -2,9 +2,9 @@
 // workerd via Miniflare, plus the Cloudflare Queue glue: send -> queue handler, retry, ack, max_retries.
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { cfDelaySeconds } from "../adapters/workers/queue";
-import { testStore } from "./conformance/suite";
-import { plannedJob, startHarness, type Harness } from "./workers/harness";
+import { cfDelaySeconds } from "../adapters/stores/workers/queue";
+import { testStore } from "./support/conformance/suite";
+import { plannedJob, startHarness, type Harness } from "./support/workers/harness";
 
 // Every store call is an HTTP request into workerd plus a Durable Object RPC there, and each DO write waits
 // for its commit: the suite's 3000-write test takes ~2 s here on tmpfs, more on a busy disk; vitest's

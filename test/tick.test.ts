@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { createMemoryStore } from "../adapters/memory";
+import { createMemoryStore } from "../adapters/stores/memory";
 import { createHandlers, loadConfig, makeEnv } from "../handlers";
-import { fetchTransport } from "../handlers/transport";
-import { startEmulator, type Emulator } from "./emulator/server";
+import { fetchTransport } from "../handlers/contract/transport";
+import { startEmulator, type Emulator } from "../tools/emulator/server";
 
 const handlers = createHandlers();
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { createMemoryStore } from "../adapters/memory";
-import { startRuntime } from "../adapters/node/runtime";
-import { warmUp } from "../adapters/node/warmup";
+import { createMemoryStore } from "../adapters/stores/memory";
+import { startRuntime } from "../adapters/runtimes/node/runtime";
+import { warmUp } from "../adapters/runtimes/node/warmup";
 import { createHandlers, loadConfig } from "../handlers";
 
 describe("API warm-up", () => {

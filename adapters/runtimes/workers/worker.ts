@@ -1,0 +1,84 @@
+// The Workers module entry (bundled to dist/worker.js by tools/build/build-worker.mjs): the same three handlers as
+// the Node runtime, with Cloudflare bindings turned into the AppEnv they expect.
+import { createHandlers, loadConfig, makeEnv, type AppEnv } from "../../../handlers";
+import { fetchTransport } from "../../../handlers/contract/transport";
+import type { HealthStore, PaymentJob } from "../../../handlers/contract/types";
+import type { CfMessageBatch, DurableObjectNamespace, ExecutionContext, Queue, ScheduledController } from "../../stores/workers/bindings";
+import type { BooksApi } from "../../stores/workers/books";
+import { runBatch, type Envelope } from "../../stores/workers/queue";
+import { createWorkersStore } from "../../stores/workers/store";
+
+export { Books } from "../../stores/workers/books";
+
+/** The bindings the Worker is configured with (wrangler.toml or Miniflare options). */
+export interface WorkerBindings {
+  /** Durable Object namespace of class Books. */
+  BOOKS: DurableObjectNamespace<BooksApi>;
+  /** Producer binding of the payments queue (the same queue this Worker consumes). */
+  PAYMENTS: Queue<Envelope<PaymentJob>>;
+  /** The consumer's max_retries, so a retry never runs past it (default 3, Cloudflare's default). */
+  QUEUE_MAX_RETRIES?: string;
+  /** Plain-text vars: PROCESSOR_DEFAULT_URL, FEE_DEFAULT, ... as in the Node runtime (handlers/contract/config.ts). */
+  [name: string]: unknown;
+}
+
+const handlers = createHandlers();
+
+// Per isolate: config, store, transport and metrics (counters are per isolate, like per process on Node);
+// every durable fact lives in the Books object. Keyed by the env object, which the runtime reuses.
+const envs = new WeakMap<object, AppEnv>();
+
+/**
+ * The AppEnv for one invocation: the isolate's parts plus a HealthView of its own. workerd ties timers and
+ * I/O to the invocation that started them: a timer set by an invocation that has ended never fires, and a
+ * promise waiting on its I/O never settles (checked in this workerd). A HealthView shared across
+ * invocations keeps exactly such things (its next() timer, its in-flight refresh), so one batch ending at
+ * the wrong moment could stall every later batch of the isolate. The view re-reads the shared health from
+ * the Books object at the start of each batch, so nothing is lost but its local in-flight bookkeeping.
+ * The observations it shares without waiting are handed to ctx.waitUntil, so the invocation's end does not
+ * cancel them.
+ */
+function appEnv(bindings: WorkerBindings, ctx: ExecutionContext): AppEnv {
+  let env = envs.get(bindings);
+  if (!env) {
+    const vars: Record<string, string> = {};
+    for (const [k, v] of Object.entries(bindings)) if (typeof v === "string") vars[k] = v;
+    const config = loadConfig(vars);
+    const store = createWorkersStore({ books: bindings.BOOKS, queue: bindings.PAYMENTS });
+    env = makeEnv(store, config, fetchTransport(config.processorUrls), `worker-${crypto.randomUUID().slice(0, 8)}`);
+    envs.set(bindings, env);
+  }
+  const shared = env.store.health;
+  const health: HealthStore = {
+    ...shared,
+    observe(p, o) {
+      const done = shared.observe(p, o);
+      ctx.waitUntil(done.catch(() => {}));
+      return done;
+    },
+  };
+  // The view as makeEnv builds it (so its settings stay the handlers' choice), over the wrapped health store.
+  const { view } = makeEnv({ ...env.store, health }, env.config, env.transport, env.instanceId);
+  return { ...env, view };
+}
+
+function maxRetries(bindings: WorkerBindings): number {
+  const n = Number(bindings.QUEUE_MAX_RETRIES ?? 3);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`QUEUE_MAX_RETRIES=${bindings.QUEUE_MAX_RETRIES} is not a whole number; set it to the consumer's max_retries`);
+  return n;
+}
+
+export default {
+  fetch(request: Request, bindings: WorkerBindings, ctx: ExecutionContext): Response | Promise<Response> {
+    return handlers.fetch(request, appEnv(bindings, ctx));
+  },
+
+  async scheduled(_controller: ScheduledController, bindings: WorkerBindings, ctx: ExecutionContext): Promise<void> {
+    await handlers.scheduled(appEnv(bindings, ctx));
+  },
+
+  async queue(batch: CfMessageBatch<Envelope<PaymentJob>>, bindings: WorkerBindings, ctx: ExecutionContext): Promise<void> {
+    const opts = { maxRetries: maxRetries(bindings), requeue: bindings.PAYMENTS as Queue<Envelope<object>> };
+    return runBatch<PaymentJob>(batch, opts, (b) => handlers.queue(b, appEnv(bindings, ctx)));
+  },
+};

@@ -1,0 +1,70 @@
+// Redis adapter: the production store shared by every API and worker process. One factory, one interface.
+import { hostname } from "node:os";
+import { randomBytes } from "node:crypto";
+import type { NodeStore, PaymentJob } from "../../../handlers/contract/types";
+import { RedisAttempts } from "./attempts";
+import { connect } from "./connect";
+import { RedisHealth } from "./health";
+import { dataKeys, GROUP, keysFor } from "./keys";
+import { RedisLedger } from "./ledger";
+import { RedisQueue } from "./queue";
+import { loadScripts, WIPE } from "./scripts";
+
+export interface RedisStoreOptions {
+  /** `redis://host:port/db` or a unix socket path (`/run/redis.sock`, `unix:///run/redis.sock`). */
+  url?: string;
+  /** Prefix of every key; stores with different prefixes are fully isolated. Default "rinha:". */
+  prefix?: string;
+  /** Consumer name in the stream's group; default unique per process (host, pid, random). */
+  consumerName?: string;
+  /** A pending message idle this long (its consumer died) is given to another consumer. Default 5000 ms. */
+  claimIdleMs?: number;
+  /** Longest wait between checks for due retries. Default 100 ms. */
+  promoteEveryMs?: number;
+}
+
+export interface RedisStore extends NodeStore {
+  readonly ledger: RedisLedger;
+  readonly prefix: string;
+}
+
+export async function createRedisStore(opts: RedisStoreOptions = {}): Promise<RedisStore> {
+  const url = opts.url ?? "redis://127.0.0.1:6379";
+  const prefix = opts.prefix ?? "rinha:";
+  const claimIdleMs = opts.claimIdleMs ?? 5000;
+  if (!(claimIdleMs > 0)) throw new Error(`createRedisStore: claimIdleMs must be > 0, got ${claimIdleMs}`);
+  const k = keysFor(prefix);
+  // The one shared command connection: node-redis pipelines commands issued in the same tick on it.
+  const conn = await connect(url, "commands");
+  try {
+    await loadScripts(conn);
+    const queue = new RedisQueue<PaymentJob>({
+      conn, url, k,
+      consumerName: opts.consumerName ?? `${hostname()}-${process.pid}-${randomBytes(3).toString("hex")}`,
+      claimIdleMs,
+      promoteEveryMs: opts.promoteEveryMs ?? 100,
+    });
+    await queue.ensureGroup();
+    const ledger = new RedisLedger(conn, k);
+    return {
+      name: "redis",
+      prefix,
+      queue,
+      ledger,
+      attempts: new RedisAttempts(conn, k),
+      health: new RedisHealth(conn, k),
+      /** One script: everything goes at once, and the group is back before any other command runs. */
+      async purge() {
+        await WIPE.run(conn, dataKeys(k), [GROUP]);
+      },
+      /** Stops this store's consumers (giving back what they hold), then closes the connection. */
+      async close() {
+        await queue.stopAll(2000);
+        await conn.close();
+      },
+    };
+  } catch (err) {
+    await conn.close();
+    throw err;
+  }
+}

@@ -1,0 +1,41 @@
+// Every key the adapter touches, derived from one prefix so that one Redis can host many isolated stores.
+import type { ProcessorName } from "../../../handlers/contract/types";
+
+export const GROUP = "workers";
+
+export function keysFor(prefix: string) {
+  const perProcessor = (name: string) => (p: ProcessorName) => `${prefix}${name}:${p}`;
+  return {
+    /** Stream of ready + delivered-but-unacked messages (acked ones are deleted). */
+    stream: `${prefix}q`,
+    /** Sorted set of retried messages by due time (ms). */
+    delayed: `${prefix}q:delayed`,
+    /** Entries that could not be parsed, kept for a human instead of looping forever. */
+    dead: `${prefix}q:dead`,
+    /** Set of recorded correlationIds (ledger idempotency). */
+    ledgerIds: `${prefix}l:ids`,
+    /** Per processor: sorted set of `correlationId:cents` by requestedAt ms. */
+    ledgerEntries: perProcessor("l:z"),
+    /** Per processor: hash of cents per node of a 16-ary tree over 100 ms buckets (see scripts.ts). */
+    ledgerCents: perProcessor("l:c"),
+    /** Hash correlationId -> `processor|owner`. */
+    attempts: `${prefix}att`,
+    health: perProcessor("h"),
+    healthLock: perProcessor("h:lock"),
+  };
+}
+
+export type Keys = ReturnType<typeof keysFor>;
+
+/** Every key purge wipes (all but the polling locks, which guard the processors' rate limit, not our data). */
+export function dataKeys(k: Keys): string[] {
+  const procs: ProcessorName[] = ["default", "fallback"];
+  return [
+    k.stream,
+    k.delayed,
+    k.dead,
+    k.ledgerIds,
+    k.attempts,
+    ...procs.flatMap((p) => [k.ledgerEntries(p), k.ledgerCents(p), k.health(p)]),
+  ];
+}

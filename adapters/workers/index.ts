@@ -1,4 +1,0 @@
-// The Cloudflare-native adapter (Queues + one Durable Object). The Worker entry is worker.ts.
-export { createWorkersStore, BOOKS_NAME, type WorkersStoreOptions } from "./store";
-export { adaptBatch, cfDelaySeconds, queueProducer, runBatch, type Envelope } from "./queue";
-export type { BooksApi } from "./books";

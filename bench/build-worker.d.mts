@@ -1,9 +1,0 @@
-// Types for bench/build-worker.mjs (imported by the Workers tests and bench/dev-worker.ts).
-export interface BuildWorkerOptions {
-  /** Default dist/worker.js (absolute or relative to the repository). */
-  outfile?: string;
-  /** Default adapters/workers/worker.ts (relative to the repository). */
-  entry?: string;
-  minify?: boolean;
-}
-export function buildWorker(options?: BuildWorkerOptions): Promise<string>;

@@ -1,0 +1,77 @@
+import { DEFAULT_ROUTER_PARAMS, type RouterParams } from "./contract/config";
+import type { ProcessorHealth, ProcessorName } from "./contract/types";
+
+export { DEFAULT_ROUTER_PARAMS, type RouterParams };
+
+/** Everything the router may know about one processor at a moment. */
+export interface ProcessorSignals {
+  health: ProcessorHealth;
+  /** Age of the oldest regular (not probe) payment request still waiting on it (ms; 0 = none in flight). */
+  oldestInFlightMs: number;
+  /** When the last probe (a payment sent to learn whether a failing processor recovered) went out. */
+  lastProbeAt: number;
+}
+
+export type Decision =
+  | { target: ProcessorName; probe: boolean; reason: string }
+  | { target: "hold"; probe: false; reason: string };
+
+export type Status = "ok" | "slow" | "failing";
+
+export interface Assessment { status: Status; latencyMs: number; }
+
+/** What one processor looks like now: usable, too slow for the audit window, or failing. */
+export function assess(s: ProcessorSignals, now: number, p: Omit<RouterParams, "fees">): Assessment {
+  const h = s.health;
+  const pollFresh = h.polledAt > 0 && now - h.polledAt <= p.staleHealthMs;
+  // The newer of the two sources wins: a success after a "failing" poll means it recovered, and vice versa.
+  const failingByPoll = pollFresh && h.failing && h.polledAt >= h.lastOkAt;
+  const failingByErrors = h.errorStreak > 0 && h.lastErrorAt >= h.lastOkAt && now - h.lastErrorAt < p.errorCooldownMs;
+  const observedFresh = h.lastOkAt > 0 && now - h.lastOkAt <= p.staleLatencyMs;
+  let latencyMs = 0;
+  if (pollFresh && (!observedFresh || h.polledAt >= h.lastOkAt)) latencyMs = h.minResponseTime;
+  else if (observedFresh) latencyMs = h.lastLatencyMs;
+  // A request already waiting longer than that is the most current evidence of all; one waiting well
+  // past it means the delay jumped to something we do not know yet.
+  const overdue = s.oldestInFlightMs > latencyMs + p.overdueMarginMs;
+  latencyMs = Math.max(latencyMs, s.oldestInFlightMs);
+  if (failingByPoll || failingByErrors) return { status: "failing", latencyMs };
+  return { status: overdue || latencyMs >= p.unsafeLatencyMs ? "slow" : "ok", latencyMs };
+}
+
+/**
+ * Chooses where a payment goes now. Aim: the contest score, i.e. the lowest fee whenever the audit stays
+ * exact. Order of preference: the cheaper usable processor; a probe of it while it fails, and holding a
+ * young payment for it (feeHoldMs); the other usable one; a probe of a failing one
+ * (a failing processor whose delay is safe: even if it recovers while the probe waits, the row is recorded within the audit margin); after maxHoldMs, the
+ * faster of two slow ones; otherwise hold (the payment waits in the queue, nothing is lost).
+ */
+export function route(
+  signals: Record<ProcessorName, ProcessorSignals>,
+  now: number,
+  waitedMs: number,
+  params: RouterParams,
+): Decision {
+  const order: ProcessorName[] = params.fees.default <= params.fees.fallback ? ["default", "fallback"] : ["fallback", "default"];
+  const [cheap, dear] = order as [ProcessorName, ProcessorName];
+  const a = { [cheap]: assess(signals[cheap], now, params), [dear]: assess(signals[dear], now, params) } as Record<ProcessorName, Assessment>;
+
+  // A failing processor stores nothing only while it keeps failing: the failure is read when its delay
+  // ends, so a probe into a slow failing processor lands late if the failure stops meanwhile, and the
+  // auditor checks right after such stage changes. Only processors whose delay is safe are probed; slow
+  // ones are rediscovered by the health poll.
+  const probeDue = (p: ProcessorName) =>
+    a[p].status === "failing" && a[p].latencyMs < params.unsafeLatencyMs && now - signals[p].lastProbeAt >= params.probeIntervalMs;
+
+  if (a[cheap].status === "ok") return { target: cheap, probe: false, reason: `${cheap} ok` };
+  // The cheaper one is down: learn quickly when it is back, one payment at a time.
+  if (probeDue(cheap)) return { target: cheap, probe: true, reason: `probe ${cheap}` };
+  if (a[cheap].status === "failing" && waitedMs < params.feeHoldMs) return { target: "hold", probe: false, reason: `waiting for ${cheap}` };
+  if (a[dear].status === "ok") return { target: dear, probe: false, reason: `${cheap} ${a[cheap].status}, ${dear} ok` };
+  if (probeDue(dear)) return { target: dear, probe: true, reason: `probe ${dear}` };
+  if (waitedMs >= params.maxHoldMs) {
+    const slow = order.filter((p) => a[p].status === "slow").sort((x, y) => a[x].latencyMs - a[y].latencyMs);
+    if (slow[0]) return { target: slow[0], probe: false, reason: `held ${waitedMs} ms, ${slow[0]} slow but working` };
+  }
+  return { target: "hold", probe: false, reason: `${cheap} ${a[cheap].status}, ${dear} ${a[dear].status}` };
+}
