@@ -8,6 +8,7 @@ import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { interpolate, MiB, normalizeCompose, parseCpus, parseMemory, splitCommand } from "../tools/stack/compose";
 import { apiServices, caddyUpstreams, checkCaddyUpstreams, checkCompose, LIMITS } from "../tools/stack/rules";
+import { loadConfig } from "../handlers/contract/config";
 import { REPO_DIR } from "../tools/lib/repo";
 
 const composeText = readFileSync(join(REPO_DIR, "docker-compose.yml"), "utf8");
@@ -117,6 +118,12 @@ describe("docker-compose.yml", () => {
     const byDefault = compose.services.find((s) => s.name === "worker")!;
     expect(byDefault.environment.FEE_DEFAULT).toBe("0.05");
     expect(byDefault.environment.FEE_FALLBACK).toBe("0.15");
+  });
+
+  it("gives every service we build an environment the configuration reader accepts", () => {
+    const ours = compose.services.filter((s) => s.build !== undefined);
+    expect(ours.length).toBeGreaterThanOrEqual(3);
+    for (const s of ours) expect(() => loadConfig(s.environment), s.name).not.toThrow();
   });
 
   it("runs Redis without persistence", () => {

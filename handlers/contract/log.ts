@@ -10,10 +10,9 @@ let sink: (line: string) => void = (line) => { console.error(line); }; // consol
 const REPEAT_WINDOW_MS = 1000;
 const recent = new Map<string, { at: number; suppressed: number }>();
 
-/** LOG_LEVEL from the environment; a test may also redirect the lines. */
-export function configureLog(level: string | undefined, out?: (line: string) => void) {
-  const l = (level ?? "warn").toLowerCase() as Level;
-  threshold = RANK[l] ?? RANK.warn;
+/** Sets the level (Config.logLevel, from LOG_LEVEL); a test may also redirect the lines. */
+export function configureLog(level: Level, out?: (line: string) => void) {
+  threshold = RANK[level];
   if (out) sink = out;
 }
 

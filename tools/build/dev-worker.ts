@@ -6,7 +6,7 @@
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { LogLevel } from "miniflare";
-import { loadConfig } from "../../handlers/contract/config";
+import { type Config, loadConfig, varsUsedBy } from "../../handlers/contract/config";
 import { COMPATIBILITY_DATE, QUEUE_CONSUMER, startLocalWorker } from "../../adapters/runtimes/workers/local";
 import { buildWorker } from "./build-worker.mjs";
 
@@ -16,22 +16,27 @@ const { values } = parseArgs({
   options: { port: { type: "string" }, host: { type: "string" }, verbose: { type: "boolean" }, help: { type: "boolean" } },
 });
 if (values.help) { console.log(USAGE); process.exit(0); }
-const port = Number(values.port ?? process.env.PORT ?? 9999);
-if (!Number.isInteger(port) || port < 0 || port > 65535) { console.error(`--port ${values.port} is not a port number\n${USAGE}`); process.exit(2); }
-const host = values.host ?? process.env.HOST ?? "0.0.0.0";
-
-// The Worker's plain-text vars: the settings handlers/contract/config.ts reads (same names as for the Node runtime).
-const vars: Record<string, string> = {};
-for (const [k, v] of Object.entries(process.env)) {
-  if (v !== undefined && /^(PROCESSOR_(DEFAULT|FALLBACK)_URL|FEE_(DEFAULT|FALLBACK)|PURGE_TOKEN|[A-Z_]+_MS)$/.test(k)) vars[k] = v;
-}
-
-let config;
+// The settings are read as the Node runtime reads them, so a bad one stops us here, with the variable's name,
+// rather than the Worker on its first request.
+let config: Config;
 try {
-  config = loadConfig(vars); // fail here, with the variable's name, rather than on the first request
+  config = loadConfig(process.env);
 } catch (err) {
   console.error(`rinha: cannot start: ${(err as Error).message}`);
   process.exit(1);
+}
+const port = values.port === undefined ? config.listen.port : Number(values.port);
+if (!Number.isInteger(port) || port < 0 || port > 65535) {
+  console.error(`--port ${values.port} is not a port number\n${USAGE}`);
+  process.exit(2);
+}
+const host = values.host ?? config.listen.host;
+
+// The Worker's plain-text vars: those the Workers runtime reads, as they are set here.
+const vars: Record<string, string> = {};
+for (const name of varsUsedBy("workers")) {
+  const v = process.env[name];
+  if (v !== undefined && v !== "") vars[name] = v;
 }
 
 const scriptPath = await buildWorker();

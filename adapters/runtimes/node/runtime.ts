@@ -4,6 +4,7 @@ import type { AddressInfo } from "node:net";
 import type { Server } from "node:http";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { createHandlers, loadConfig, makeEnv, type AppEnv } from "../../../handlers";
+import type { Config, EnvLike } from "../../../handlers/contract/config";
 import { createMemoryStore } from "../../stores/memory";
 import type { Consumer, NodeStore } from "../../../handlers/contract/types";
 import { startAdmission } from "./admission";
@@ -11,8 +12,7 @@ import { undiciTransport } from "./transport";
 import { warmUp } from "./warmup";
 import { configureLog, log } from "../../../handlers/contract/log";
 
-export type Role = "all" | "api" | "worker";
-type EnvLike = Record<string, string | undefined>;
+export type Role = Config["role"];
 
 export interface Runtime {
   env: AppEnv;
@@ -22,16 +22,11 @@ export interface Runtime {
   close(): Promise<void>;
 }
 
-/** STORE=memory|redis (+ REDIS_URL, REDIS_PREFIX). */
-export async function storeFromEnv(vars: EnvLike): Promise<NodeStore> {
-  const kind = vars.STORE || "memory";
-  if (kind === "memory") return createMemoryStore();
-  if (kind === "redis") {
-    const { createRedisStore } = await import("../../stores/redis");
-    const claimIdleMs = vars.REDIS_CLAIM_IDLE_MS ? Number(vars.REDIS_CLAIM_IDLE_MS) : undefined;
-    return createRedisStore({ url: vars.REDIS_URL || "redis://127.0.0.1:6379", prefix: vars.REDIS_PREFIX || "rinha:", claimIdleMs });
-  }
-  throw new Error(`STORE=${kind} is not known; use memory or redis`);
+/** The store Config.store names (STORE, with REDIS_URL, REDIS_PREFIX, REDIS_CLAIM_IDLE_MS). */
+export async function storeFromConfig(config: Config): Promise<NodeStore> {
+  if (config.store === "memory") return createMemoryStore();
+  const { createRedisStore } = await import("../../stores/redis");
+  return createRedisStore(config.redis);
 }
 
 /**
@@ -39,14 +34,13 @@ export async function storeFromEnv(vars: EnvLike): Promise<NodeStore> {
  * tick (roles all, worker). A worker still serves /healthz and /metrics.
  */
 export async function startRuntime(vars: EnvLike, opts: { store?: NodeStore; quiet?: boolean } = {}): Promise<Runtime> {
-  configureLog(vars.LOG_LEVEL);
-  const role = (vars.ROLE || "all") as Role;
-  if (!["all", "api", "worker"].includes(role)) throw new Error(`ROLE=${role} is not known; use all, api or worker`);
-  if ((vars.STORE || "memory") === "memory" && role !== "all" && !opts.store) {
+  const config = loadConfig(vars);
+  configureLog(config.logLevel);
+  const role = config.role;
+  if (config.store === "memory" && role !== "all" && !opts.store) {
     throw new Error(`ROLE=${role} with STORE=memory would split the queue from its consumer; use ROLE=all or STORE=redis`);
   }
-  const config = loadConfig(vars);
-  const store = opts.store ?? (await storeFromEnv(vars));
+  const store = opts.store ?? (await storeFromConfig(config));
   const transport = undiciTransport(config.processorUrls);
   const instanceId = `${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
   const env = makeEnv(store, config, transport, instanceId);
@@ -78,15 +72,14 @@ export async function startRuntime(vars: EnvLike, opts: { store?: NodeStore; qui
   let consumer: Consumer | null = null;
   let ticker: ReturnType<typeof setInterval> | null = null;
   if (work) {
-    const maxInFlight = Number(vars.MAX_IN_FLIGHT || 1500);
+    const { maxInFlight, tickMs } = config;
     consumer = store.queue.consume((batch) => handlers.queue(batch, env), { batchSize: 100, maxInFlight, pollMs: 1000 });
-    const tickMs = Number(vars.TICK_MS || 1000);
     const run = () => { handlers.scheduled(env).catch((e) => log("error", "tick_failed", { error: (e as Error).message })); };
     run();
     ticker = setInterval(run, tickMs);
   }
 
-  const admission = startAdmission({ thresholdMs: Number(vars.SHED_LAG_MS ?? 250) });
+  const admission = startAdmission({ thresholdMs: config.shedLagMs });
   env.metrics.describe("admission_lag_ms", "gauge", "smoothed event-loop lag that admission control acts on");
   env.metrics.gauge("admission_lag_ms", () => ({ "": Number(admission.lagMs().toFixed(2)) }));
   const overloaded = () => {
@@ -105,11 +98,10 @@ export async function startRuntime(vars: EnvLike, opts: { store?: NodeStore; qui
   server.keepAliveTimeout = 65_000; // longer than the load balancer's idle timeout, so it never reuses a closing socket
 
   // Before listening, so the load balancer's health check only sees a warm process.
-  const warmRequests = serveApi ? Number(vars.WARMUP_REQUESTS || 3000) : 0; // empty = unset, as in loadConfig
-  if (!Number.isInteger(warmRequests) || warmRequests < 0) throw new Error(`WARMUP_REQUESTS=${vars.WARMUP_REQUESTS} is not a whole number >= 0; unset it or fix it`);
+  const warmRequests = serveApi ? config.warmupRequests : 0;
   const warm = warmRequests > 0 ? await warmUp(handlers, config, warmRequests) : null;
 
-  const url = await listen(server, vars);
+  const url = await listen(server, config.listen);
   if (!opts.quiet) {
     const warmed = warm ? ` warm-up=${warm.requests} requests in ${warm.ms.toFixed(0)} ms` : "";
     console.log(`rinha: role=${role} store=${store.name} listen=${url} default=${config.processorUrls.default} fallback=${config.processorUrls.fallback} fees=${config.router.fees.default}/${config.router.fees.fallback}${warmed}`);
@@ -129,16 +121,15 @@ export async function startRuntime(vars: EnvLike, opts: { store?: NodeStore; qui
   };
 }
 
-function listen(server: Server, vars: EnvLike): Promise<string> {
+function listen(server: Server, at: Config["listen"]): Promise<string> {
   return new Promise((resolve, reject) => {
     server.once("error", reject);
-    const socket = vars.SOCKET_PATH;
+    const socket = at.socketPath;
     if (socket) {
       if (existsSync(socket)) unlinkSync(socket); // left by a killed predecessor
       server.listen(socket, () => { chmodSync(socket, 0o666); resolve(`unix:${socket}`); });
     } else {
-      const port = Number(vars.PORT ?? 9999);
-      const host = vars.HOST || "0.0.0.0";
+      const { port, host } = at;
       server.listen(port, host, () => {
         const a = server.address() as AddressInfo;
         resolve(`http://${host === "0.0.0.0" ? "127.0.0.1" : host}:${a.port}`);

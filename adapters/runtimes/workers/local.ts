@@ -3,6 +3,7 @@
 // `npm run dev:worker` (tools/build/dev-worker.ts) and the end-to-end tests. Nothing here runs inside workerd.
 import { dirname } from "node:path";
 import { Log, LogLevel, Miniflare } from "miniflare";
+import { loadConfig } from "../../../handlers/contract/config";
 
 /** workerd's compatibility date for the Worker (any date this workerd knows; pinned so behaviour is fixed). */
 export const COMPATIBILITY_DATE = "2025-09-01";
@@ -18,7 +19,7 @@ export interface LocalWorkerOptions {
   scriptPath: string;
   port?: number;
   host?: string;
-  /** Interval of the stand-in Cron Trigger, ms (else vars.TICK_MS, else 1000). */
+  /** Interval of the stand-in Cron Trigger, ms (default: TICK_MS of `vars`). */
   tickMs?: number;
   /**
    * Where the Books object's SQLite files go (default: Miniflare's temp folder, removed on close). A tmpfs
@@ -39,8 +40,9 @@ export interface LocalWorker {
 
 /** Starts the Worker; `vars` become its plain-text bindings (PROCESSOR_DEFAULT_URL, FEE_DEFAULT, ...). */
 export async function startLocalWorker(vars: Record<string, string>, o: LocalWorkerOptions): Promise<LocalWorker> {
-  const tickMs = o.tickMs ?? Number(vars.TICK_MS || 1000);
-  if (!(tickMs > 0)) throw new Error(`TICK_MS=${vars.TICK_MS} must be a positive number of ms`);
+  // Checked here, with the variable's name, rather than by the Worker on its first request.
+  const config = loadConfig(vars);
+  const tickMs = o.tickMs ?? config.tickMs;
   const mf = new Miniflare({
     name: "rinha",
     modules: true,

@@ -1,6 +1,7 @@
 // The Workers module entry (bundled to dist/worker.js by tools/build/build-worker.mjs): the same three handlers as
 // the Node runtime, with Cloudflare bindings turned into the AppEnv they expect.
 import { createHandlers, loadConfig, makeEnv, type AppEnv } from "../../../handlers";
+import { configureLog } from "../../../handlers/contract/log";
 import { fetchTransport } from "../../../handlers/contract/transport";
 import type { HealthStore, PaymentJob } from "../../../handlers/contract/types";
 import type { CfMessageBatch, DurableObjectNamespace, ExecutionContext, Queue, ScheduledController } from "../../stores/workers/bindings";
@@ -16,9 +17,10 @@ export interface WorkerBindings {
   BOOKS: DurableObjectNamespace<BooksApi>;
   /** Producer binding of the payments queue (the same queue this Worker consumes). */
   PAYMENTS: Queue<Envelope<PaymentJob>>;
-  /** The consumer's max_retries, so a retry never runs past it (default 3, Cloudflare's default). */
-  QUEUE_MAX_RETRIES?: string;
-  /** Plain-text vars: PROCESSOR_DEFAULT_URL, FEE_DEFAULT, ... as in the Node runtime (handlers/contract/config.ts). */
+  /**
+   * Plain-text vars, read by loadConfig like the Node runtime's environment (handlers/contract/config.ts):
+   * PROCESSOR_DEFAULT_URL, FEE_DEFAULT, ..., and QUEUE_MAX_RETRIES, the consumer's max_retries.
+   */
   [name: string]: unknown;
 }
 
@@ -44,6 +46,7 @@ function appEnv(bindings: WorkerBindings, ctx: ExecutionContext): AppEnv {
     const vars: Record<string, string> = {};
     for (const [k, v] of Object.entries(bindings)) if (typeof v === "string") vars[k] = v;
     const config = loadConfig(vars);
+    configureLog(config.logLevel);
     const store = createWorkersStore({ books: bindings.BOOKS, queue: bindings.PAYMENTS });
     env = makeEnv(store, config, fetchTransport(config.processorUrls), `worker-${crypto.randomUUID().slice(0, 8)}`);
     envs.set(bindings, env);
@@ -62,12 +65,6 @@ function appEnv(bindings: WorkerBindings, ctx: ExecutionContext): AppEnv {
   return { ...env, view };
 }
 
-function maxRetries(bindings: WorkerBindings): number {
-  const n = Number(bindings.QUEUE_MAX_RETRIES ?? 3);
-  if (!Number.isInteger(n) || n < 0) throw new Error(`QUEUE_MAX_RETRIES=${bindings.QUEUE_MAX_RETRIES} is not a whole number; set it to the consumer's max_retries`);
-  return n;
-}
-
 export default {
   fetch(request: Request, bindings: WorkerBindings, ctx: ExecutionContext): Response | Promise<Response> {
     return handlers.fetch(request, appEnv(bindings, ctx));
@@ -78,7 +75,8 @@ export default {
   },
 
   async queue(batch: CfMessageBatch<Envelope<PaymentJob>>, bindings: WorkerBindings, ctx: ExecutionContext): Promise<void> {
-    const opts = { maxRetries: maxRetries(bindings), requeue: bindings.PAYMENTS as Queue<Envelope<object>> };
-    return runBatch<PaymentJob>(batch, opts, (b) => handlers.queue(b, appEnv(bindings, ctx)));
+    const env = appEnv(bindings, ctx);
+    const opts = { maxRetries: env.config.queueMaxRetries, requeue: bindings.PAYMENTS as Queue<Envelope<object>> };
+    return runBatch<PaymentJob>(batch, opts, (b) => handlers.queue(b, env));
   },
 };
