@@ -1,43 +1,58 @@
-// A test-only Worker (bundled by test/support/workers/build.ts, run in Miniflare) that lets the Node test process
-// drive the real workers adapter inside workerd:
-//   POST /calls [{name, target, method, args}] -> createWorkersStore(Books object `name`)[target][method](...args),
-//                                               all concurrently; answers [{result} | {error}] in order
-//   GET  /deliveries?job=<jobId>             -> what the queue consumer below received for that job
-// Its `queue` export runs batches through the adapter's runBatch, like the app's Worker, with a handler
-// that follows a plan written in the jobId ("plan:r0.3,a:<uuid>": per delivery, r = retry (optional delay
-// in seconds), a = ack, n = leave unsettled, x = throw) and records every delivery in KV.
-import { runBatch, type Envelope } from "../../../adapters/stores/workers/queue";
-import { createWorkersStore } from "../../../adapters/stores/workers/store";
-import type { DurableObjectNamespace, Queue, CfMessageBatch } from "../../../adapters/stores/workers/bindings";
-import type { BooksApi } from "../../../adapters/stores/workers/books";
+// A test-only Worker (bundled by test/support/workers/build.ts, run in Miniflare) that lets the Node test
+// process drive the real workers store inside workerd:
+//   POST /calls [{name, queue, target, method, args}] -> createWorkersStore(Books object `name`, queue binding
+//       TESTQ_<queue>)[target][method](...args), all concurrently; answers [{result} | {error}] in order.
+// Its `queue` export is the runtime pushing a batch, as for the app's Worker: it runs the batch through the
+// store's runBatch and hands the messages to the Node side (POST DISPATCH_URL/batch), where the suite's
+// handler decides; the decisions (ack, retry with a delay, or nothing) come back and are applied here, and a
+// handler that threw is rethrown, so runBatch does exactly what it does in production.
+import { loadConfig } from "../../../handlers/contract/config";
 import type { PaymentJob } from "../../../handlers/contract/types";
+import type { CfMessageBatch, DurableObjectNamespace, Queue } from "../../../adapters/stores/workers/bindings";
+import type { BooksApi } from "../../../adapters/stores/workers/books";
+import { type Envelope, runBatch } from "../../../adapters/stores/workers/queue";
+import { createWorkersStore } from "../../../adapters/stores/workers/store";
 
 export { Books } from "../../../adapters/stores/workers/books";
 
-interface Kv {
-  put(key: string, value: string): Promise<void>;
-  get(key: string): Promise<string | null>;
-  list(o: { prefix: string }): Promise<{ keys: { name: string }[] }>;
-}
-
 interface Env {
   BOOKS: DurableObjectNamespace<BooksApi>;
-  TESTQ: Queue<Envelope<PaymentJob>>;
-  DELIVERIES: Kv;
+  /** Where the Node side takes batches. */
+  DISPATCH_URL: string;
   QUEUE_MAX_RETRIES: string;
+  /** TESTQ_0 ... TESTQ_<n-1>: one queue per store under test (see harness.ts). */
+  [binding: string]: unknown;
 }
 
-export interface Delivery { attempts: number; at: number; id: string; body: PaymentJob; }
+/** What travels to the Node side for each message of a batch. */
+export interface WireMessage {
+  id: string;
+  timestamp: string;
+  attempts: number;
+  body: PaymentJob;
+}
 
-type Call = { name: string; target: "store" | "queue" | "ledger" | "attempts" | "health"; method: string; args: unknown[] };
+/** What the Node side answers: the handler's decisions, and whether it threw. */
+export interface Decisions {
+  settled: Array<{ id: string; ack: true } | { id: string; ack: false; delaySeconds?: number }>;
+  threw?: string;
+}
+
+type Call = { name: string; queue?: number; target: "store" | "queue" | "ledger" | "attempts" | "health"; method: string; args: unknown[] };
+
+/** The queue binding of queue `i` (names: testq-<i>, bindings: TESTQ_<i>). */
+const binding = (env: Env, i: number) => env[`TESTQ_${i}`] as Queue<Envelope<PaymentJob>>;
 
 async function call(env: Env, c: Call): Promise<unknown> {
-  const store = createWorkersStore({ books: env.BOOKS, queue: env.TESTQ, name: c.name });
+  const store = createWorkersStore({ books: env.BOOKS, queue: binding(env, c.queue ?? 0), name: c.name });
   const target = (c.target === "store" ? store : store[c.target]) as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>;
   const fn = target[c.method];
   if (typeof fn !== "function" || c.method === "constructor") throw new Error(`no method ${c.target}.${c.method}`);
   // JSON has no undefined: the Node side sends null for an omitted argument (summary's open ends).
-  return fn.apply(target, c.args.map((a) => (a === null ? undefined : a)));
+  return fn.apply(
+    target,
+    c.args.map((a) => (a === null ? undefined : a)),
+  );
 }
 
 export default {
@@ -46,19 +61,17 @@ export default {
     try {
       if (request.method === "POST" && url.pathname === "/calls") {
         // Many calls per request (the Node side coalesces what it issues at once); they run concurrently
-        // here, each through the adapter on its own, as concurrent requests in one isolate would.
+        // here, each through the store on its own, as concurrent requests in one isolate would.
         const calls = (await request.json()) as Call[];
-        const out = await Promise.all(calls.map((c) => call(env, c).then(
-          (result) => ({ result: result === undefined ? null : result }),
-          (err: Error) => ({ error: err.message }),
-        )));
+        const out = await Promise.all(
+          calls.map((c) =>
+            call(env, c).then(
+              (result) => ({ result: result === undefined ? null : result }),
+              (err: Error) => ({ error: err.message }),
+            ),
+          ),
+        );
         return Response.json(out);
-      }
-      if (url.pathname === "/deliveries") {
-        const job = url.searchParams.get("job") ?? "";
-        const { keys } = await env.DELIVERIES.list({ prefix: `d:${job}:` });
-        const out = await Promise.all(keys.map(async (k) => JSON.parse((await env.DELIVERIES.get(k.name))!) as Delivery));
-        return Response.json(out.sort((a, b) => a.attempts - b.attempts || a.at - b.at));
       }
       return new Response("no such harness endpoint", { status: 404 });
     } catch (err) {
@@ -67,18 +80,22 @@ export default {
   },
 
   async queue(batch: CfMessageBatch<Envelope<PaymentJob>>, env: Env): Promise<void> {
-    const opts = { maxRetries: Number(env.QUEUE_MAX_RETRIES), requeue: env.TESTQ as Queue<Envelope<object>> };
+    const index = Number(batch.queue.slice("testq-".length));
+    const vars = Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => typeof e[1] === "string"));
+    const opts = { maxRetries: loadConfig(vars).queueMaxRetries, requeue: binding(env, index) as Queue<Envelope<object>> };
     await runBatch<PaymentJob>(batch, opts, async (b) => {
-      for (const m of b.messages) {
-        const key = `d:${m.body.jobId}:${String(m.attempts).padStart(4, "0")}:${m.id}`;
-        await env.DELIVERIES.put(key, JSON.stringify({ attempts: m.attempts, at: Date.now(), id: m.id, body: m.body } satisfies Delivery));
-        const plan = m.body.jobId.startsWith("plan:") ? m.body.jobId.split(":")[1]!.split(",") : [];
-        const step = plan[m.attempts - 1] ?? "a";
-        if (step === "a") m.ack();
-        else if (step.startsWith("r")) m.retry(step.length > 1 ? { delaySeconds: Number(step.slice(1)) } : undefined);
-        else if (step === "x") throw new Error(`planned failure of ${m.body.jobId}`);
-        // "n": neither ack nor retry
+      const messages: WireMessage[] = b.messages.map((m) => ({ id: m.id, timestamp: m.timestamp.toISOString(), attempts: m.attempts, body: m.body }));
+      const res = await fetch(`${env.DISPATCH_URL}/batch?queue=${encodeURIComponent(batch.queue)}`, { method: "POST", body: JSON.stringify(messages) });
+      if (res.status !== 200) throw new Error(`the test process answered the batch with ${res.status}: ${await res.text()}`);
+      const d = (await res.json()) as Decisions;
+      const byId = new Map(b.messages.map((m) => [m.id, m]));
+      for (const s of d.settled) {
+        const m = byId.get(s.id);
+        if (!m) continue;
+        if (s.ack) m.ack();
+        else m.retry(s.delaySeconds === undefined ? undefined : { delaySeconds: s.delaySeconds });
       }
+      if (d.threw !== undefined) throw new Error(d.threw);
     });
   },
 };
