@@ -1,4 +1,4 @@
-// The compose file against the contest's resource rules (../shared/CONTEST.md). The same checker is fed broken
+// The compose file against the contest's resource rules (docs/contest.md). The same checker is fed broken
 // variants, so a rule the checker stopped enforcing fails here too.
 
 import { execFileSync } from "node:child_process";

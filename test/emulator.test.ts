@@ -1,4 +1,4 @@
-// The processor emulator, behaviour by behaviour (facts: ../shared/CONTEST.md). Timing checks are
+// The processor emulator, behaviour by behaviour (facts: docs/contest.md). Timing checks are
 // lower bounds only (the machine is shared and noisy): "not before the delay", never "within X ms".
 
 import { spawn } from "node:child_process";
@@ -330,7 +330,7 @@ describe("GET /payments/service-health", () => {
     e.setFailure(true);
     await sleep(60);
     const r2 = await health(e);
-    expect(r2.status).toBe(200); // 200 even while failing, as CONTEST.md says
+    expect(r2.status).toBe(200); // 200 even while failing, as docs/contest.md says
     expect(JSON.parse(r2.text)).toEqual({ failing: true, minResponseTime: 123 });
   });
 

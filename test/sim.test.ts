@@ -106,7 +106,7 @@ describe("simulate", () => {
     expect(byProc.accepted).toBe(byUs.accepted);
   });
 
-  it("the official preview ramp accepts about the number of payments CONTEST.md gives (16,750)", () => {
+  it("the official preview ramp accepts about the number of payments docs/contest.md gives (16,750)", () => {
     const r = simulate({ scenario: OFFICIAL.preview, policy: ours, seed: 1 });
     expect(Math.abs(r.accepted - 16_750) / 16_750).toBeLessThan(0.01);
   });

@@ -1,4 +1,4 @@
-// The two official scenarios (CONTEST.md "The two official scenarios"). Times in seconds.
+// The two official scenarios (docs/contest.md "The two official scenarios"). Times in seconds.
 
 export interface Stage { at: number; defaultDelay: number; defaultFailure: boolean; fallbackDelay: number; fallbackFailure: boolean }
 

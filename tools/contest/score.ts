@@ -1,4 +1,4 @@
-// The contest's scoring, as pure functions (CONTEST.md "Scoring"; checked against the official
+// The contest's scoring, as pure functions (docs/contest.md "Scoring"; checked against the official
 // results files: see test/contest-score.test.ts).
 import { add, dec, mul, ONE, percent, round, toNumber, type Dec } from "./money";
 

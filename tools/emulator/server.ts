@@ -1,4 +1,4 @@
-// An in-memory emulator of the contest's payment processor (facts: ../shared/CONTEST.md), on bare
+// An in-memory emulator of the contest's payment processor (facts: docs/contest.md), on bare
 // node:http because the contest runner pushes ~600 payments/s through two of these on the same
 // 2-core box as the backend. Behaviours and the places where we had to interpret are listed in
 // ./README.md.

@@ -1,5 +1,5 @@
 // Shared logic of our k6 scripts for the two Rinha 2025 scenarios (rinha.js = preview,
-// rinha-final.js = final). Same rules as tools/contest (CONTEST.md), no remote imports.
+// rinha-final.js = final). Same rules as tools/contest (docs/contest.md), no remote imports.
 // Env: BASE_URL (http://localhost:9999), PP_DEFAULT_URL (http://localhost:8001),
 // PP_FALLBACK_URL (http://localhost:8002), TOKEN (123), MAX_REQUESTS, PARTICIPANT, RESULTS_FILE.
 import { sleep } from "k6";

@@ -1,5 +1,5 @@
 // The stage schedules the simulator plays: the two official ones (taken from tools/contest/scenarios.ts,
-// the contest runner's copy of CONTEST.md) and small made-up ones for tests.
+// docs/contest.md) and small made-up ones for tests.
 import type { ProcessorName } from "../../handlers/contract/types";
 import { SCENARIOS } from "../contest/scenarios";
 

@@ -1,4 +1,4 @@
-// The contest's rules for the compose file (../shared/CONTEST.md, "Resource rules"), as one checker that
+// The contest's rules for the compose file (docs/contest.md, "Resource rules"), as one checker that
 // returns every violation it finds. Used by test/compose.test.ts and printed by the launcher at start.
 
 import type { Compose, Service } from "./compose";

@@ -18,7 +18,7 @@ import { ensureBuilt, NODE_BUNDLE, REPO_DIR } from "../lib/repo";
 
 
 export const PROCESSOR_HOSTS = { default: "payment-processor-default", fallback: "payment-processor-fallback" } as const;
-/** The preview's fees (CONTEST.md); the final used 0.07 / 0.10. */
+/** The preview's fees (docs/contest.md); the final used 0.07 / 0.10. */
 export const PREVIEW_FEES = { default: 0.05, fallback: 0.15 } as const;
 
 export interface StackOptions {

@@ -10,7 +10,7 @@ export const COMPATIBILITY_DATE = "2025-09-01";
 
 /**
  * The payments queue's consumer settings. maxBatchTimeout is low on purpose: the platform's default (1 s)
- * would add up to a second between POST and forwarding, most of the ~1.5 s audit window (CONTEST.md).
+ * would add up to a second between POST and forwarding, most of the ~1.5 s audit window (docs/contest.md).
  */
 export const QUEUE_CONSUMER = { maxBatchSize: 100, maxBatchTimeout: 0.05, maxRetries: 100 } as const;
 
