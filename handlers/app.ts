@@ -1,6 +1,6 @@
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import type { PaymentJob } from "./contract/types";
+import type { PaymentJob, Summary } from "./contract/types";
 import type { AppEnv } from "./env";
 import { formatCents } from "./money";
 import { isInvalid, MAX_BODY_BYTES, parsePayment, parseWindow } from "./validate";
@@ -77,7 +77,7 @@ export function createApp(): Hono<HonoEnv> {
   app.get("/payments-summary", async (c) => {
     const w = parseWindow(c.req.query("from"), c.req.query("to"));
     if (isInvalid(w)) return error(400, w.error, w.field);
-    let s;
+    let s: Summary;
     try {
       s = await c.env.store.ledger.summary(w.from, w.to);
     } catch (err) {

@@ -44,7 +44,7 @@ describe("fetch handler", () => {
     expect(refused.status).toBe(503);
     expect(await refused.json()).toEqual({ error: "payment queue is slow (3 payments waiting on it); retry later" });
     expect(gates).toHaveLength(3); // the refused payment never reached the queue
-    gates.forEach((open) => open());
+    for (const open of gates) open();
     expect((await Promise.all(waiting)).map((r) => r.status)).toEqual([202, 202, 202]);
     expect(e.accepts.pending).toBe(0);
     expect(e.metrics.get("rejected_total", { reason: "queue-slow" })).toBe(1);

@@ -13,10 +13,13 @@ import { REPO_DIR } from "../tools/lib/repo";
 
 const composeText = readFileSync(join(REPO_DIR, "docker-compose.yml"), "utf8");
 const caddyfile = readFileSync(join(REPO_DIR, "Caddyfile"), "utf8");
-const rawDoc = () => parse(composeText, { merge: true }) as Record<string, any>;
+/** The parsed YAML, loosely typed: the broken variants below reach into it freely. */
+// biome-ignore lint/suspicious/noExplicitAny: a YAML document of any shape, mutated by the cases below
+type Doc = Record<string, any>;
+const rawDoc = () => parse(composeText, { merge: true }) as Doc;
 const compose = normalizeCompose(rawDoc(), {});
 
-function variant(mutate: (doc: Record<string, any>) => void) {
+function variant(mutate: (doc: Doc) => void) {
   const doc = rawDoc();
   mutate(doc);
   return checkCompose(normalizeCompose(doc, {}));
@@ -56,13 +59,20 @@ describe("value formats", () => {
     expect(parseCpus(text)).toBeNaN();
   });
 
+  // biome-ignore format: one row per line reads as a table
   it.each([
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: compose interpolation syntax, not a JS template
     ["${FEE:-0.05}", {}, "0.05"],
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: compose interpolation syntax, not a JS template
     ["${FEE:-0.05}", { FEE: "" }, "0.05"],
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: compose interpolation syntax, not a JS template
     ["${FEE-0.05}", { FEE: "" }, ""],
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: compose interpolation syntax, not a JS template
     ["${FEE:-0.05}", { FEE: "0.07" }, "0.07"],
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: compose interpolation syntax, not a JS template
     ["$FEE/${FEE}", { FEE: "x" }, "x/x"],
     ["cost $$5", {}, "cost $5"],
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: compose interpolation syntax, not a JS template
     ["${MISSING}", {}, ""],
   ])("interpolate %j with %j = %j", (text, env, out) => {
     expect(interpolate(text, env)).toBe(out);
@@ -145,7 +155,7 @@ describe("docker-compose.yml", () => {
 });
 
 describe("the checker reports each broken variant", () => {
-  const cases: [string, string, (doc: Record<string, any>) => void][] = [
+  const cases: [string, string, (doc: Doc) => void][] = [
     ["CPU sum above 1.5", "limits.cpus", (d) => (d.services.api1.deploy.resources.limits.cpus = "0.6")],
     ["memory sum above 350 MB", "limits.memory", (d) => (d.services.worker.deploy.resources.limits.memory = "200MB")],
     ["a service without limits", "limits.memory", (d) => delete d.services.redis.deploy],

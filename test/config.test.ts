@@ -50,7 +50,7 @@ function bad(d: VarDef): string[] {
   }
 }
 
-const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+const literal = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
 describe("every variable: a good, an empty and bad values", () => {
   const goodRows = DEFS.map(([name, d]) => [name, ...good(d)] as const);
@@ -67,7 +67,7 @@ describe("every variable: a good, an empty and bad values", () => {
   it.each(badRows)("%s=%j is refused, naming the variable, the value and what is allowed", (name, raw, d) => {
     const shown = /^[\x21-\x7e]+$/.test(raw) ? raw : JSON.stringify(raw);
     const unset = d.default !== undefined ? `unset it for the default ${d.default}` : "unset it ";
-    expect(() => readVars({ [name]: raw })).toThrow(new RegExp(`^${escape(`${name}=${shown}: expected ${describeAllowed(d)}; ${unset}`)}`));
+    expect(() => readVars({ [name]: raw })).toThrow(new RegExp(`^${literal(`${name}=${shown}: expected ${describeAllowed(d)}; ${unset}`)}`));
   });
 });
 

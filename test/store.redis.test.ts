@@ -58,6 +58,7 @@ describe("redis adapter: crash cases", () => {
     // A "process" that reads the entry and dies: it never acks, never heartbeats, never comes back.
     const read = await raw.sendCommand<unknown[]>(["XREADGROUP", "GROUP", GROUP, "ghost", "COUNT", "1", "STREAMS", k.stream, ">"]);
     expect(read).not.toBeNull();
+    const ghostId = String((read as [[string, [[string]]]])[0][1][0][0]);
     const t = Date.now();
     const got: QueueMessage<PaymentJob>[] = [];
     const c = s.queue.consume(async (b) => { for (const m of b.messages) { got.push(m); m.ack(); } }, { batchSize: 5, maxInFlight: 5, pollMs: 50 });
@@ -66,10 +67,10 @@ describe("redis adapter: crash cases", () => {
       expect(got).toHaveLength(1);
       expect(got[0]!.body).toEqual(body);
       expect(got[0]!.attempts).toBe(2);
-      expect(got[0]!.id).toBe(String((read as any)[0][1][0][0])); // same message id after the reclaim
+      expect(got[0]!.id).toBe(ghostId); // same message id after the reclaim
       expect(Date.now() - t).toBeGreaterThanOrEqual(CLAIM_IDLE_MS - 50);
       // The ghost's late ack finds nothing; nothing is left anywhere.
-      expect(await raw.sendCommand(["XACK", k.stream, GROUP, String((read as any)[0][1][0][0])])).toBe(0);
+      expect(await raw.sendCommand(["XACK", k.stream, GROUP, ghostId])).toBe(0);
       await sleep(100);
       expect(await s.queue.depth()).toEqual({ ready: 0, pending: 0, delayed: 0 });
     } finally {

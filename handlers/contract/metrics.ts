@@ -44,9 +44,9 @@ export class Metrics {
     // The text format wants each metric's HELP, TYPE and series together, in one group.
     const groups = new Map<string, string[]>();
     const add = (name: string, line: string) => {
-      let g = groups.get(name);
-      if (!g) groups.set(name, (g = []));
-      g.push(line);
+      const g = groups.get(name);
+      if (g) g.push(line);
+      else groups.set(name, [line]);
     };
     const base = (k: string) => { const i = k.indexOf("{"); return i < 0 ? k : k.slice(0, i); };
     for (const [k, v] of this.counters) add(base(k), `${k} ${v}`);
@@ -57,7 +57,7 @@ export class Metrics {
     }
     for (const [k, h] of this.hist) {
       const [name, labels] = [base(k), k.slice(k.indexOf("{") + 1, -1)];
-      LATENCY_BUCKETS_MS.forEach((b, i) => add(name, `${name}_bucket{${labels},le="${b}"} ${h.buckets[i]}`));
+      for (const [i, b] of LATENCY_BUCKETS_MS.entries()) add(name, `${name}_bucket{${labels},le="${b}"} ${h.buckets[i]}`);
       add(name, `${name}_bucket{${labels},le="+Inf"} ${h.count}`);
       add(name, `${name}_sum{${labels}} ${h.sum}`);
       add(name, `${name}_count{${labels}} ${h.count}`);
@@ -68,7 +68,7 @@ export class Metrics {
       if (h) out.push(`# HELP ${name} ${h[1]}`, `# TYPE ${name} ${h[0]}`);
       out.push(...(groups.get(name) ?? []));
     }
-    return out.join("\n") + "\n";
+    return `${out.join("\n")}\n`;
   }
 }
 

@@ -43,6 +43,20 @@ export interface MessageBatch<Body> {
   retryAll(options?: RetryOptions): void;
 }
 
+/** A batch of `messages` whose ackAll and retryAll settle each message in turn (first call per message wins). */
+export function messageBatch<Body>(queue: string, messages: readonly QueueMessage<Body>[]): MessageBatch<Body> {
+  return {
+    queue,
+    messages,
+    ackAll() {
+      for (const m of messages) m.ack();
+    },
+    retryAll(options) {
+      for (const m of messages) m.retry(options);
+    },
+  };
+}
+
 export type BatchHandler<Body> = (batch: MessageBatch<Body>) => Promise<void>;
 
 export interface QueueProducer<Body> {

@@ -48,7 +48,10 @@ async function leg(via: FloorLeg["via"], url: string, maxVus: number, a: Args): 
   const t0 = performance.now();
   let cpu0 = process.cpuUsage();
   let t1 = t0;
-  setTimeout(() => ((cpu0 = process.cpuUsage()), (t1 = performance.now())), WARMUP_S * 1000);
+  setTimeout(() => {
+    cpu0 = process.cpuUsage();
+    t1 = performance.now();
+  }, WARMUP_S * 1000);
   await v.run(t0);
   const c = process.cpuUsage(cpu0);
   const seconds = (performance.now() - t1) / 1000;

@@ -21,7 +21,10 @@ export class Latencies {
     }
     this.all[this.n++] = ms;
     this.hist[Math.min(Math.floor((ms * 1000) / BUCKET_US), BUCKETS)]!++;
-    if (second >= 0) (this.perSecond[second] ??= []).push(ms);
+    if (second >= 0) {
+      this.perSecond[second] ??= [];
+      this.perSecond[second].push(ms);
+    }
   }
 
   get count(): number {

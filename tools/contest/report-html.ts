@@ -76,7 +76,7 @@ export function reportHtml(r: RunResult, o: Official, floor: Floor | null, title
     ["inconsistencies", `${r.inconsistencies} (checks with a difference: ${r.checksWithDifference} of ${r.checks.length})`],
     ["fine", `${s.finePct}% = -${money(s.fineAmount)}`],
     ["accepted / failed POSTs", `${r.accepted} / ${r.failed} (timeouts ${r.timeouts})`],
-    ["counted (teardown from " + r.teardown.source + ")", `${s.counted}: default ${s.default.num_pagamentos}, fallback ${s.fallback.num_pagamentos}`],
+    [`counted (teardown from ${r.teardown.source})`, `${s.counted}: default ${s.default.num_pagamentos}, fallback ${s.fallback.num_pagamentos}`],
     ["lag", `${s.lag}${s.disqualified ? " — NEGATIVE: disqualified" : ""}`],
     ["runner CPU at >= 90% of peak VUs", `${r.runner.cpuMeanPct.toFixed(0)}% mean, ${r.runner.cpuMaxPct.toFixed(0)}% max of one core; event-loop p99 max ${r.runner.loopP99MaxMs.toFixed(2)} ms`],
   ];

@@ -27,7 +27,7 @@ export function chart(c: Chart): string {
   }
   out.push(`<text x="${(L + W - R) / 2}" y="${H - B + 28}" text-anchor="middle">seconds</text>`);
   out.push(`<text x="12" y="${(T + H - B) / 2}" transform="rotate(-90 12 ${(T + H - B) / 2})" text-anchor="middle">${esc(c.yLabel)}</text>`);
-  if (c.stacked) out.push(bars(series, px, py, T, H - B));
+  if (c.stacked) out.push(bars(series, px, py, T));
   else for (const s of series) out.push(path(s, px, py));
   (c.marks ?? []).forEach((m, i) => {
     out.push(`<line x1="${px(m.x)}" x2="${px(m.x)}" y1="${T}" y2="${H - B}" stroke="#999" stroke-dasharray="3 3"/>`);
@@ -53,16 +53,19 @@ export function chart(c: Chart): string {
 function path(s: Series, px: (x: number) => number, py: (y: number) => number): string {
   let d = "";
   let open = false;
-  s.ys.forEach((y, i) => {
-    if (y === null) return void (open = false);
+  for (const [i, y] of s.ys.entries()) {
+    if (y === null) {
+      open = false;
+      continue;
+    }
     d += `${open ? "L" : "M"}${px(s.xs?.[i] ?? i + 0.5).toFixed(1)} ${py(y).toFixed(1)}`;
     open = true;
-  });
+  }
   return d ? `<path d="${d}" fill="none" stroke="${s.color}" stroke-width="1.5"/>` : "";
 }
 
 /** Stacked one-second bars (series already cumulated); a missing value leaves a gap. */
-function bars(series: Series[], px: (x: number) => number, py: (y: number) => number, top: number, base: number): string {
+function bars(series: Series[], px: (x: number) => number, py: (y: number) => number, top: number): string {
   const out: string[] = [];
   const w = Math.max(1, px(1) - px(0));
   series.forEach((s, k) => {
@@ -83,7 +86,11 @@ function stack(series: Series[]): Series[] {
   const acc: (number | null)[] = [];
   return series.map((s, k) => ({
     ...s,
-    ys: s.ys.map((y, i) => (k === 0 ? (acc[i] = y) : acc[i] === null || acc[i] === undefined ? null : (acc[i] = acc[i]! + (y ?? 0)))),
+    ys: s.ys.map((y, i) => {
+      const prev = acc[i];
+      acc[i] = k === 0 ? y : prev === null || prev === undefined ? null : prev + (y ?? 0);
+      return acc[i] ?? null;
+    }),
   }));
 }
 

@@ -65,7 +65,7 @@ export function formatScaled(units: bigint | number, scale: number): string {
   if (scale === 0) return (neg ? "-" : "") + digits;
   digits = digits.padStart(scale + 1, "0");
   const cut = digits.length - scale;
-  return (neg ? "-" : "") + digits.slice(0, cut) + "." + digits.slice(cut);
+  return `${(neg ? "-" : "") + digits.slice(0, cut)}.${digits.slice(cut)}`;
 }
 
 /** Integer cents -> "x.yy". */

@@ -144,9 +144,15 @@ export async function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
 
   function getPayment(id: string, res: ServerResponse): void {
     stats.lookups++;
-    if (!isUuid(id)) return sendJson(res, 400, error(`payment id must be a UUID, got ${JSON.stringify(id)}`));
+    if (!isUuid(id)) {
+      sendJson(res, 400, error(`payment id must be a UUID, got ${JSON.stringify(id)}`));
+      return;
+    }
     const p = ledger.get(id);
-    if (!p) return sendJson(res, 404, error(`no payment ${id.toLowerCase()}`));
+    if (!p) {
+      sendJson(res, 404, error(`no payment ${id.toLowerCase()}`));
+      return;
+    }
     sendJson(
       res,
       200,
@@ -171,7 +177,8 @@ export async function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
     });
     if (ticket === false) {
       onReject();
-      return sendJson(res, 429, error("too many requests: the processor is at its concurrency limit"));
+      sendJson(res, 429, error("too many requests: the processor is at its concurrency limit"));
+      return;
     }
     // A client that leaves while queued gives its place up (ASP.NET cancels the lease wait).
     if (!started) res.once("close", () => started || ticket.cancel());
@@ -268,17 +275,29 @@ export async function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
     const lower = path.toLowerCase(); // ASP.NET routes match case-insensitively
     const method = req.method;
     if (lower === "/payments") {
-      if (method !== "POST") return sendJson(res, 405, error("use POST /payments"));
-      return limited(res, () => postPayment(req, res), () => stats.payments.rejected++);
+      if (method !== "POST") {
+        sendJson(res, 405, error("use POST /payments"));
+        return;
+      }
+      limited(res, () => postPayment(req, res), () => stats.payments.rejected++);
+      return;
     }
     if (lower === "/payments/service-health") {
-      if (method !== "GET") return sendJson(res, 405, error("use GET /payments/service-health"));
-      return health(res);
+      if (method !== "GET") {
+        sendJson(res, 405, error("use GET /payments/service-health"));
+        return;
+      }
+      health(res);
+      return;
     }
     if (lower.startsWith("/payments/") && lower.indexOf("/", 10) < 0) {
-      if (method !== "GET") return sendJson(res, 405, error("use GET /payments/{id}"));
+      if (method !== "GET") {
+        sendJson(res, 405, error("use GET /payments/{id}"));
+        return;
+      }
       const id = decodeURIComponent(path.slice(10));
-      return limited(res, () => getPayment(id, res), () => {});
+      limited(res, () => getPayment(id, res), () => {});
+      return;
     }
     if (lower.startsWith("/admin/")) {
       admin(lower, q < 0 ? "" : url.slice(q + 1), req, res).catch((e: unknown) =>

@@ -282,17 +282,23 @@ export function simulate(o: SimOptions): SimResult {
     else retryLater(d);
   };
   function step(d: Delivery): void {
-    if (d.hops >= m.maxHops) return retryLater(d);
+    if (d.hops >= m.maxHops) {
+      retryLater(d);
+      return;
+    }
     const now = clock.now;
     const job = d.job;
     let target: ProcessorName;
     let probe = false;
     if (job.claim) {
       target = job.claim;
-      if (assess(view.signals(rt(now))[target], rt(now), params).status === "failing") return holdOrRetry(d);
+      if (assess(view.signals(rt(now))[target], rt(now), params).status === "failing") {
+        holdOrRetry(d);
+        return;
+      }
     } else {
       const dec = o.policy.route(view.signals(rt(now)), rt(now), now - job.receivedAt, params);
-      if (dec.target === "hold") { holds++; sec().holds++; return holdOrRetry(d); }
+      if (dec.target === "hold") { holds++; sec().holds++; holdOrRetry(d); return; }
       target = dec.target;
       probe = dec.probe;
       if (probe) view.markProbe(target, rt(now));

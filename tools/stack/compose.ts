@@ -191,7 +191,7 @@ export function normalizeCompose(doc: unknown, env: Record<string, string | unde
   const services = Object.entries(raw.services).map(([name, value]): Service => {
     if (!isObject(value)) throw new Error(`service ${name}: must be a map`);
     try {
-      const limits = (value.deploy as any)?.resources?.limits;
+      const limits = (value.deploy as { resources?: { limits?: Record<string, unknown> } } | undefined)?.resources?.limits;
       const command = value.command;
       return {
         name,

@@ -76,7 +76,10 @@ async function main() {
   let interrupted = false;
   // Signals during start: remember, and stop once start has finished or failed (it cleans up after itself).
   for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
-    process.on(sig, () => (stack ? void shutdown(0) : (interrupted = true)));
+    process.on(sig, () => {
+      if (stack) void shutdown(0);
+      else interrupted = true;
+    });
   }
   stack = await startStack({
     composeFile: values.compose,

@@ -45,7 +45,13 @@ export function checkCompose(compose: Compose): Violation[] {
   let cpus = 0;
   let memory = 0;
   for (const s of compose.services) {
-    const raw = s.raw as Record<string, any>;
+    const raw = s.raw as {
+      deploy?: { replicas?: unknown; resources?: { limits?: { cpus?: unknown; memory?: unknown } } };
+      scale?: unknown;
+      privileged?: unknown;
+      network_mode?: unknown;
+      platform?: unknown;
+    };
     if (s.image === undefined && s.build === undefined) {
       add("image", `service ${s.name}: has neither image nor build; give it one`);
     }
@@ -62,10 +68,10 @@ export function checkCompose(compose: Compose): Violation[] {
       add("platform", `service ${s.name}: platform ${raw.platform}; the contest runs linux/amd64`);
     }
     if (s.cpus === undefined) add("limits.cpus", `service ${s.name}: no deploy.resources.limits.cpus`);
-    else if (!(s.cpus > 0)) add("limits.cpus", `service ${s.name}: unreadable cpus limit ${JSON.stringify(raw.deploy.resources.limits.cpus)}`);
+    else if (!(s.cpus > 0)) add("limits.cpus", `service ${s.name}: unreadable cpus limit ${JSON.stringify(raw.deploy?.resources?.limits?.cpus)}`);
     else cpus += s.cpus;
     if (s.memoryBytes === undefined) add("limits.memory", `service ${s.name}: no deploy.resources.limits.memory`);
-    else if (!(s.memoryBytes > 0)) add("limits.memory", `service ${s.name}: unreadable memory limit ${JSON.stringify(raw.deploy.resources.limits.memory)}`);
+    else if (!(s.memoryBytes > 0)) add("limits.memory", `service ${s.name}: unreadable memory limit ${JSON.stringify(raw.deploy?.resources?.limits?.memory)}`);
     else memory += s.memoryBytes;
 
     for (const net of s.networks) {

@@ -4,7 +4,7 @@
 // balancer, and returns a handle whose stop() leaves nothing behind.
 
 import { spawn, type ChildProcess } from "node:child_process";
-import { createWriteStream, existsSync, mkdirSync, rmdirSync, rmSync, statSync, readdirSync, writeFileSync, type WriteStream } from "node:fs";
+import { createWriteStream, existsSync, mkdirSync, rmdirSync, rmSync, readdirSync, writeFileSync, type WriteStream } from "node:fs";
 import http from "node:http";
 import net from "node:net";
 import { dirname, join, resolve } from "node:path";

@@ -1,5 +1,12 @@
-import type {
-  BatchHandler, ConsumeOptions, Consumer, MessageBatch, PollableQueue, QueueDepth, QueueMessage, RetryOptions,
+import {
+  type BatchHandler,
+  type ConsumeOptions,
+  type Consumer,
+  messageBatch,
+  type PollableQueue,
+  type QueueDepth,
+  type QueueMessage,
+  type RetryOptions,
 } from "../../../handlers/contract/types";
 import { log } from "../../../handlers/contract/log";
 
@@ -72,11 +79,7 @@ export function createMemoryQueue<Body>(name = "payments"): PollableQueue<Body> 
           mine.add(e.id);
           messages.push(message(e));
         }
-        const batch: MessageBatch<Body> = {
-          queue: name, messages,
-          ackAll: () => messages.forEach((m) => m.ack()),
-          retryAll: (o) => messages.forEach((m) => m.retry(o)),
-        };
+        const batch = messageBatch(name, messages);
         // Batches run concurrently: one slow processor call must not hold back the rest.
         const p = handler(batch).catch((err) => {
           log("error", "batch_handler_threw", { queue: name, error: String(err), retryInMs: 1000 });

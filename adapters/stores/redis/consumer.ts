@@ -1,6 +1,13 @@
 // One consumer of the stream's group: blocking reads on its own connection, flow control by maxInFlight,
 // a heartbeat that keeps its live messages from being reclaimed, and the reclaimer for dead consumers' ones.
-import type { BatchHandler, ConsumeOptions, Consumer, MessageBatch, QueueMessage, RetryOptions } from "../../../handlers/contract/types";
+import {
+  type BatchHandler,
+  type ConsumeOptions,
+  type Consumer,
+  messageBatch,
+  type QueueMessage,
+  type RetryOptions,
+} from "../../../handlers/contract/types";
 import { connect, type OwnedConn, type RedisConn } from "./connect";
 import { parseRead, type StreamEntry } from "./entries";
 import { GROUP, type Keys } from "./keys";
@@ -136,12 +143,7 @@ export class StreamConsumer<Body> implements Consumer {
       });
     }
     if (messages.length === 0) return;
-    const batch: MessageBatch<Body> = {
-      queue: this.ctx.queueName,
-      messages,
-      ackAll: () => messages.forEach((m) => m.ack()),
-      retryAll: (o) => messages.forEach((m) => m.retry(o)),
-    };
+    const batch = messageBatch(this.ctx.queueName, messages);
     // Batches run concurrently: a slow processor call must not hold back the next batch.
     const p: Promise<void> = Promise.resolve()
       .then(() => this.handler(batch))
@@ -158,7 +160,9 @@ export class StreamConsumer<Body> implements Consumer {
     this.ctx.settler.push(kind, e, delayMs).then(
       () => { if (kind === "r" && delayMs > 0) this.ctx.promoter.soon(delayMs); },
       // Still pending in Redis under our name; without our heartbeat it is reclaimed after claimIdleMs.
-      (err) => log("warn", "redis_settle_failed", { consumer: this.name, id: e.id, error: String(err), then: "reclaimed after claimIdleMs" }),
+      (err) =>
+        // biome-ignore lint/suspicious/noThenProperty: a field of the log line, not a thenable
+        log("warn", "redis_settle_failed", { consumer: this.name, id: e.id, error: String(err), then: "reclaimed after claimIdleMs" }),
     ).finally(() => {
       this.inflight.delete(e.id);
       this.notify();

@@ -19,7 +19,7 @@ export class RedisLedger implements Ledger {
   private readonly recordKeys: string[];
   private readonly summaryKeys: string[];
 
-  constructor(private readonly conn: RedisConn, private readonly k: Keys) {
+  constructor(private readonly conn: RedisConn, k: Keys) {
     this.summaryKeys = PROCESSORS.flatMap((p) => [k.ledgerEntries(p), k.ledgerCents(p)]);
     this.recordKeys = [k.ledgerIds, ...this.summaryKeys];
   }
@@ -48,8 +48,12 @@ export class RedisLedger implements Ledger {
     const batch = this.pending;
     this.pending = [];
     this.write(batch.map((b) => b.entry)).then(
-      (added) => batch.forEach((b, i) => b.resolve(added[i] === true)),
-      (err) => batch.forEach((b) => b.reject(err)),
+      (added) => {
+        for (const [i, b] of batch.entries()) b.resolve(added[i] === true);
+      },
+      (err) => {
+        for (const b of batch) b.reject(err);
+      },
     );
   }
 

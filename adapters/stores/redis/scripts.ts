@@ -36,7 +36,7 @@ local now = tonumber(_t[1]) * 1000 + math.floor(tonumber(_t[2]) / 1000)
  * entry id, delayMs, a (for the new entry), t, i, body. A retry moves the entry only if XACK says we still held it:
  * when a reclaim or a purge took it first, the retry does nothing, so the message is never duplicated.
  */
-export const SETTLE = new Script("settle", NOW_MS + `
+export const SETTLE = new Script("settle", `${NOW_MS}
 local stream, delayed, dead, group = KEYS[1], KEYS[2], KEYS[3], ARGV[1]
 for i = 2, #ARGV, 7 do
   local kind, id = ARGV[i], ARGV[i + 1]
@@ -57,7 +57,7 @@ return 1
 `);
 
 /** Moves due delayed entries back to the stream. Returns {moved, ms until the next one is due or -1}. */
-export const PROMOTE = new Script("promote", NOW_MS + `
+export const PROMOTE = new Script("promote", `${NOW_MS}
 local due = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now, 'LIMIT', 0, tonumber(ARGV[1]))
 for _, m in ipairs(due) do
   local _, mid, a, t, body = string.match(m, '^(%S+) (%S+) (%d+) (%d+) (.*)$')
@@ -144,7 +144,7 @@ local function node(l, j) return l .. ':' .. j end
  * KEYS = ids, entries default, cents default, entries fallback, cents fallback. Returns 1/0 per entry
  * (0 = correlationId already recorded).
  */
-export const RECORD = new Script("record", TREE + `
+export const RECORD = new Script("record", `${TREE}
 local keys = { default = {KEYS[2], KEYS[3]}, fallback = {KEYS[4], KEYS[5]} }
 local deltas = { default = {}, fallback = {} }
 local out = {}
@@ -176,7 +176,7 @@ return out
  * KEYS = entries default, cents default, entries fallback, cents fallback.
  * Returns {default count, default cents, fallback count, fallback cents}.
  */
-export const SUMMARY = new Script("summary", TREE + `
+export const SUMMARY = new Script("summary", `${TREE}
 local function sum(ck, fields)
   if #fields == 0 then return 0 end
   local c = 0

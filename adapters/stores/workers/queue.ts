@@ -1,4 +1,10 @@
-import type { MessageBatch, QueueMessage, QueueProducer, RetryOptions } from "../../../handlers/contract/types";
+import {
+  type MessageBatch,
+  messageBatch,
+  type QueueMessage,
+  type QueueProducer,
+  type RetryOptions,
+} from "../../../handlers/contract/types";
 import type { CfMessageBatch, Message, Queue } from "./bindings";
 
 /** Cloudflare's longest message delay (12 h). */
@@ -87,12 +93,7 @@ export function adaptBatch<Body extends object>(cf: CfMessageBatch<Envelope<Body
   };
 
   const messages = cf.messages.map(wrap);
-  const batch: MessageBatch<Body> = {
-    queue: cf.queue,
-    messages,
-    ackAll: () => messages.forEach((m) => m.ack()),
-    retryAll: (o) => messages.forEach((m) => m.retry(o)),
-  };
+  const batch = messageBatch(cf.queue, messages);
   return {
     batch,
     async finish(unsettledDelaySeconds = 1) {

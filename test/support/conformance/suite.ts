@@ -140,7 +140,14 @@ export function testStore(name: string, make: () => Promise<Store>, opts: TestSt
   const expectDepth = async (s: Store, want: QueueDepth) => {
     let last: QueueDepth | undefined;
     try {
-      await waitFor(async () => sameDepth((last = await delivery.depth!(s)), want), 5000, "depth");
+      await waitFor(
+        async () => {
+          last = await delivery.depth!(s);
+          return sameDepth(last, want);
+        },
+        5000,
+        "depth",
+      );
     } catch {
       expect(last).toEqual(want);
     }

@@ -50,7 +50,12 @@ const UUID = /^[\da-f]{8}(?:-[\da-f]{4}){3}-[\da-f]{12}$/i;
 function mutateUuid(rng: Rng): string {
   const u = rng.uuid();
   const at = (s: string, i: number, put: string, del = 1) => s.slice(0, i) + put + s.slice(i + del);
-  const hexAt = () => { let i; do i = rng.int(0, 35); while (u[i] === "-"); return i; };
+  const hexAt = () => {
+    let i: number;
+    do i = rng.int(0, 35);
+    while (u[i] === "-");
+    return i;
+  };
   switch (rng.int(0, 27)) {
     case 0: return at(u, rng.int(0, 35), ""); // 35 chars
     case 1: return at(u, rng.int(0, 36), rng.pick([..."0123456789abcdef"]), 0); // 37 chars
@@ -79,7 +84,7 @@ function mutateUuid(rng: Rng): string {
     case 24: return `${u.slice(0, 8)}-${u.slice(8)}`.slice(0, 36); // the first dash doubled, cut back to 36 chars
     case 25: return u.toUpperCase().replace(/[0-9A-F]/, "Z");
     case 26: return `${u};`;
-    default: return u.split("").reverse().join("").replace(/-/g, "") + "----"; // 32 hex then 4 dashes
+    default: return `${u.split("").reverse().join("").replace(/-/g, "")}----`; // 32 hex then 4 dashes
   }
 }
 
@@ -428,7 +433,7 @@ export const PAYMENT_GENERATORS: Generator[] = [
         () => Buffer.from(v.text, "utf16le"),
         () => Buffer.concat([bom, utf8(v.text.slice(0, -1))]),
         () => Buffer.concat([utf8(v.text), bom]),
-        () => utf8(v.text.replace(v.id, v.id.slice(0, 8) + "\ufeff" + v.id.slice(8))),
+        () => utf8(v.text.replace(v.id, `${v.id.slice(0, 8)}\ufeff${v.id.slice(8)}`)),
       ];
       return { method: POST, path: PATH, headers: JSON_TYPE, body: rng.pick(bodies)() };
     },

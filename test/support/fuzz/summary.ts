@@ -17,7 +17,7 @@ function isoVariant(rng: Rng, ms: number): string {
   const p = (n: number, w = 2) => String(n).padStart(w, "0");
   const date = `${p(d.getUTCFullYear(), 4)}-${p(d.getUTCMonth() + 1)}-${p(d.getUTCDate())}T${p(d.getUTCHours())}:${p(d.getUTCMinutes())}`;
   const digits = rng.int(-1, 9);
-  const frac = p(d.getUTCMilliseconds(), 3) + "000000";
+  const frac = `${p(d.getUTCMilliseconds(), 3)}000000`;
   const time = digits < 0 ? "" : `:${p(d.getUTCSeconds())}${digits === 0 ? "" : `.${frac.slice(0, digits)}`}`;
   if (offMin === 0 && rng.chance(0.7)) return `${date}${time}Z`;
   const sign = offMin < 0 ? "-" : "+", a = Math.abs(offMin);
@@ -53,7 +53,7 @@ function nearIso(rng: Rng): string {
     () => ` ${t}`,
     () => `${t} `,
     () => `${t}\n`,
-    () => date.replaceAll("-", "/") + "T" + rest,
+    () => `${date.replaceAll("-", "/")}T${rest}`,
     () => String(Date.parse(t)),
     () => String(Math.floor(Date.parse(t) / 1000)),
     () => t.replace(/^(\d{4})-\d(\d)/, "$1-$2"), // a one-digit month
@@ -64,7 +64,7 @@ function nearIso(rng: Rng): string {
   ])();
 }
 
-const GARBAGE_WORDS = ["null", "undefined", "now", "today", "yesterday", "-1", "0", "true", "[]", "{}", "NaN", "Infinity", "latest", "*", "'; DROP TABLE payments; --", "<script>", "${from}", "%s%s%s"];
+const GARBAGE_WORDS = ["null", "undefined", "now", "today", "yesterday", "-1", "0", "true", "[]", "{}", "NaN", "Infinity", "latest", "*", "'; DROP TABLE payments; --", "<script>", "$" + "{from}", "%s%s%s"]; // a template placeholder, as text
 
 /** Text that is not a timestamp at all: ASCII, words, unicode. */
 function garbage(rng: Rng): string {
@@ -164,7 +164,7 @@ export const SUMMARY_GENERATORS: Generator[] = [
   {
     kind: "summary: URL beyond Node's 16 KiB header limit", count: 3, expect: "reject-any",
     note: "Node's HTTP parser answers 431 and closes, maybe while the client is still writing: a 4xx (not our JSON) or a closed connection",
-    make(rng, i) {
+    make(_rng, i) {
       return { method: GET, path: q([["from", "9".repeat([20_000, 64_000, 200_000][i % 3]!)]]), headers: {}, mayClose: true };
     },
   },

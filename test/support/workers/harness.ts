@@ -10,14 +10,14 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { Log, LogLevel, Miniflare } from "miniflare";
 import { Pool } from "undici";
 import { COMPATIBILITY_DATE } from "../../../adapters/runtimes/workers/local";
-import type {
-  BatchHandler,
-  Consumer,
-  MessageBatch,
-  PaymentJob,
-  QueueMessage,
-  RetryOptions,
-  Store,
+import {
+  type BatchHandler,
+  type Consumer,
+  messageBatch,
+  type PaymentJob,
+  type QueueMessage,
+  type RetryOptions,
+  type Store,
 } from "../../../handlers/contract/types";
 import type { Delivery } from "../conformance/suite";
 import { bundle } from "./build";
@@ -73,12 +73,7 @@ class PushConsumer implements Consumer {
       ack: () => decide({ id: w.id, ack: true }),
       retry: (o?: RetryOptions) => decide({ id: w.id, ack: false, delaySeconds: o?.delaySeconds }),
     }));
-    const batch: MessageBatch<PaymentJob> = {
-      queue,
-      messages,
-      ackAll: () => messages.forEach((m) => m.ack()),
-      retryAll: (o) => messages.forEach((m) => m.retry(o)),
-    };
+    const batch = messageBatch(queue, messages);
     return new Promise<Decisions>((resolve) => {
       const answer = (threw?: string) => {
         if (answered) return;
@@ -113,7 +108,10 @@ class Dispatcher {
 
   private q(name: string) {
     let q = this.queues.get(name);
-    if (!q) this.queues.set(name, (q = { consumers: [], turn: 0, waiting: [], closed: false }));
+    if (!q) {
+      q = { consumers: [], turn: 0, waiting: [], closed: false };
+      this.queues.set(name, q);
+    }
     return q;
   }
 
@@ -233,7 +231,9 @@ export async function startHarness(): Promise<Harness> {
           if (o.error !== undefined) batch[i]!.reject(new Error(`in workerd: ${o.error}`));
           else batch[i]!.resolve(o.result);
         }),
-      (err: Error) => batch.forEach((x) => x.reject(err)),
+      (err: Error) => {
+        for (const x of batch) x.reject(err);
+      },
     );
   };
 

@@ -24,7 +24,10 @@ export class Load {
 
   private pool(url: string) {
     let p = this.pools.get(url);
-    if (!p) this.pools.set(url, (p = new Pool(url, { connections: 64, keepAliveTimeout: 10_000 })));
+    if (!p) {
+      p = new Pool(url, { connections: 64, keepAliveTimeout: 10_000 });
+      this.pools.set(url, p);
+    }
     return p;
   }
 
