@@ -14,8 +14,8 @@ import { performance } from "node:perf_hooks";
 import { parseArgs } from "node:util";
 import { Latencies } from "../tools/contest/latency";
 import { Vus } from "../tools/contest/vus";
-import { MiB } from "../tools/stack/compose";
 import { freePort } from "../tools/lib/ports";
+import { MiB } from "../tools/stack/compose";
 import { startStack } from "../tools/stack/stack";
 
 const { values } = parseArgs({
@@ -45,7 +45,15 @@ const stack = await startStack({
 try {
   const lat = new Latencies();
   const v = new Vus(
-    { origin: stack.url, prefix: "", amount: Number(values.amount), durationMs: (warmup + seconds) * 1000, maxVus: vus, allAtOnce: true, warmupMs: warmup * 1000 },
+    {
+      origin: stack.url,
+      prefix: "",
+      amount: Number(values.amount),
+      durationMs: (warmup + seconds) * 1000,
+      maxVus: vus,
+      allAtOnce: true,
+      warmupMs: warmup * 1000,
+    },
     lat,
   );
   const before = stack.stats();

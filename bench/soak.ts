@@ -20,7 +20,9 @@ const minutes = arg("minutes", 5);
 const rate = arg("rate", 150);
 const t = new Teardown();
 for (const sig of ["SIGINT", "SIGTERM"] as const) {
-  process.once(sig, () => { void t.run().finally(() => process.exit(130)); });
+  process.once(sig, () => {
+    void t.run().finally(() => process.exit(130));
+  });
 }
 
 const t0 = Date.now();
@@ -30,18 +32,24 @@ try {
   t.add(() => redis.stop());
   console.log(`soak: ${minutes} min at ${rate} payments/s, worker SIGKILLed every 0.1-0.6 s after it is up`);
   const r = await runCrash(redis, t, {
-    loadMs: minutes * 60_000, rate, minKills: 1, windows: 200, drainTimeoutMs: 180_000,
+    loadMs: minutes * 60_000,
+    rate,
+    minKills: 1,
+    windows: 200,
+    drainTimeoutMs: 180_000,
     progress: (line) => console.log(`soak: ${line}`),
   });
-  console.log([
-    `soak: ${r.kills} worker kills in ${r.loadSeconds.toFixed(0)} s (${(r.kills / r.loadSeconds * 60).toFixed(0)}/min)`,
-    `POSTs ${r.report.sent}: ${JSON.stringify(r.outcomes)}; at default ${r.report.default}, at fallback ${r.report.fallback}; landed but not accepted ${r.report.landedNotAccepted}`,
-    `at the kills: ${r.atKills.withInFlight} with requests in flight at a processor (${r.atKills.inFlight} requests), ${r.atKills.withPending} left messages pending (${r.atKills.pending})`,
-    `landed-but-unacked payments learnt again: ${r.duplicates} 422s to resends, ${r.lookups} lookups; drained in ${r.report.drainMs} ms`,
-    `checks (${r.report.windows} random windows + whole run): ${r.problems.length === 0 ? "all equal" : `${r.problems.length} DIFFERENCES`}`,
-    ...r.problems.slice(0, 20).map((p) => `  - ${p}`),
-    `total ${((Date.now() - t0) / 1000).toFixed(0)} s`,
-  ].join("\n"));
+  console.log(
+    [
+      `soak: ${r.kills} worker kills in ${r.loadSeconds.toFixed(0)} s (${((r.kills / r.loadSeconds) * 60).toFixed(0)}/min)`,
+      `POSTs ${r.report.sent}: ${JSON.stringify(r.outcomes)}; at default ${r.report.default}, at fallback ${r.report.fallback}; landed but not accepted ${r.report.landedNotAccepted}`,
+      `at the kills: ${r.atKills.withInFlight} with requests in flight at a processor (${r.atKills.inFlight} requests), ${r.atKills.withPending} left messages pending (${r.atKills.pending})`,
+      `landed-but-unacked payments learnt again: ${r.duplicates} 422s to resends, ${r.lookups} lookups; drained in ${r.report.drainMs} ms`,
+      `checks (${r.report.windows} random windows + whole run): ${r.problems.length === 0 ? "all equal" : `${r.problems.length} DIFFERENCES`}`,
+      ...r.problems.slice(0, 20).map((p) => `  - ${p}`),
+      `total ${((Date.now() - t0) / 1000).toFixed(0)} s`,
+    ].join("\n"),
+  );
   if (r.problems.length) code = 1;
 } catch (err) {
   console.error(`soak: ${(err as Error).stack ?? String(err)}`);

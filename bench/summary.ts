@@ -30,7 +30,8 @@ const store = await createRedisStore({ url: server.url, prefix: `bench:${randomU
 try {
   // Fill: amounts vary so a wrong sum shows; ~70% default like a good run.
   const want = { default: [0, 0], fallback: [0, 0] } as Record<ProcessorName, [number, number]>;
-  const BATCH = 2000, IN_FLIGHT = 8;
+  const BATCH = 2000,
+    IN_FLIGHT = 8;
   const t0 = performance.now();
   let next = 0;
   const worker = async () => {
@@ -57,29 +58,53 @@ try {
   const raw = await connect(server.url, "bench");
   const mem = (await raw.sendCommand<string>(["INFO", "memory"])).match(/used_memory_human:(\S+)/)?.[1];
   await raw.close();
-  console.log(`filled ${PAYMENTS.toLocaleString("en")} payments over ${SPAN_MS / 1000} s of requestedAt in ${fillS.toFixed(1)} s ` +
-    `(${Math.round(PAYMENTS / fillS).toLocaleString("en")}/s); redis used_memory ${mem}`);
+  console.log(
+    `filled ${PAYMENTS.toLocaleString("en")} payments over ${SPAN_MS / 1000} s of requestedAt in ${fillS.toFixed(1)} s ` +
+      `(${Math.round(PAYMENTS / fillS).toLocaleString("en")}/s); redis used_memory ${mem}`,
+  );
 
   // Correctness check before timing: the whole-range total must be exact.
   const all = await store.ledger.summary();
-  const exact = all.default.totalRequests === want.default[0] && all.default.totalCents === want.default[1] &&
-    all.fallback.totalRequests === want.fallback[0] && all.fallback.totalCents === want.fallback[1];
+  const exact =
+    all.default.totalRequests === want.default[0] &&
+    all.default.totalCents === want.default[1] &&
+    all.fallback.totalRequests === want.fallback[0] &&
+    all.fallback.totalCents === want.fallback[1];
   if (!exact) throw new Error(`summary() = ${JSON.stringify(all)} but the fill wrote ${JSON.stringify(want)}`);
 
   const rnd = (a: number, b: number) => a + Math.floor(Math.random() * (b - a));
   const cases: Array<[string, () => [number | undefined, number | undefined]]> = [
-    ["auditor window [now-15s, now-2s]", () => { const now = rnd(START + 15_000, END); return [now - 15_000, now - 2_000]; }],
+    [
+      "auditor window [now-15s, now-2s]",
+      () => {
+        const now = rnd(START + 15_000, END);
+        return [now - 15_000, now - 2_000];
+      },
+    ],
     ["whole range [start, end]", () => [START, END]],
-    ["random window (any length)", () => { const a = rnd(START, END), b = rnd(START, END); return [Math.min(a, b), Math.max(a, b)]; }],
+    [
+      "random window (any length)",
+      () => {
+        const a = rnd(START, END),
+          b = rnd(START, END);
+        return [Math.min(a, b), Math.max(a, b)];
+      },
+    ],
     ["open: from only", () => [rnd(START, END), undefined]],
     ["open: to only", () => [undefined, rnd(START, END)]],
     ["open: no bounds", () => [undefined, undefined]],
   ];
   console.log(`\n${CALLS} sequential calls per case (ms per call, round trip included; redis = mean ms inside Redis):`);
-  console.log(`${"case".padEnd(36)} ${"p50".padStart(7)} ${"p99".padStart(7)} ${"mean".padStart(7)} ${"max".padStart(7)} ${"redis".padStart(7)}`);
+  console.log(
+    `${"case".padEnd(36)} ${"p50".padStart(7)} ${"p99".padStart(7)} ${"mean".padStart(7)} ${"max".padStart(7)} ${"redis".padStart(7)}`,
+  );
   const stats = await connect(server.url, "bench");
   const redisUsPerCall = async () =>
-    Number((await stats.sendCommand<string>(["INFO", "commandstats"])).match(/cmdstat_evalsha:calls=\d+,usec=\d+,usec_per_call=([\d.]+)/)?.[1]);
+    Number(
+      (await stats.sendCommand<string>(["INFO", "commandstats"])).match(
+        /cmdstat_evalsha:calls=\d+,usec=\d+,usec_per_call=([\d.]+)/,
+      )?.[1],
+    );
   for (const [name, window] of cases) {
     for (let i = 0; i < 50; i++) await store.ledger.summary(...window()); // warm-up
     await stats.sendCommand(["CONFIG", "RESETSTAT"]);
@@ -94,27 +119,40 @@ try {
     const q = (p: number) => ms[Math.min(ms.length - 1, Math.floor(p * ms.length))]!;
     const mean = ms.reduce((a, b) => a + b, 0) / ms.length;
     const server_ms = (await redisUsPerCall()) / 1000;
-    console.log(`${name.padEnd(36)} ${q(0.5).toFixed(3).padStart(7)} ${q(0.99).toFixed(3).padStart(7)} ${mean.toFixed(3).padStart(7)} ` +
-      `${ms[ms.length - 1]!.toFixed(3).padStart(7)} ${server_ms.toFixed(3).padStart(7)}`);
+    console.log(
+      `${name.padEnd(36)} ${q(0.5).toFixed(3).padStart(7)} ${q(0.99).toFixed(3).padStart(7)} ${mean.toFixed(3).padStart(7)} ` +
+        `${ms[ms.length - 1]!.toFixed(3).padStart(7)} ${server_ms.toFixed(3).padStart(7)}`,
+    );
   }
-  console.log("(redis = mean time inside Redis per call, from INFO commandstats: the part that load does not inflate much)");
+  console.log(
+    "(redis = mean time inside Redis per call, from INFO commandstats: the part that load does not inflate much)",
+  );
 
   // The production write path for comparison: one record() per payment, 64 in flight, times near "now".
   const RECORDS = 20_000;
   await stats.sendCommand(["CONFIG", "RESETSTAT"]);
   const r0 = performance.now();
   let k = 0;
-  await Promise.all(Array.from({ length: 64 }, async () => {
-    while (k < RECORDS) {
-      const i = k++;
-      await store.ledger.record({ correlationId: randomUUID(), processor: i % 2 ? "default" : "fallback", requestedAt: END + 1 + i, amountCents: 2005 });
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: 64 }, async () => {
+      while (k < RECORDS) {
+        const i = k++;
+        await store.ledger.record({
+          correlationId: randomUUID(),
+          processor: i % 2 ? "default" : "fallback",
+          requestedAt: END + 1 + i,
+          amountCents: 2005,
+        });
+      }
+    }),
+  );
   const rS = (performance.now() - r0) / 1000;
   const usec = await redisUsPerCall();
   await stats.close();
-  console.log(`\nrecord(): ${RECORDS.toLocaleString("en")} single-entry calls, 64 in flight: ${Math.round(RECORDS / rS).toLocaleString("en")}/s; ` +
-    `Redis time per call ${usec} us (INFO commandstats)`);
+  console.log(
+    `\nrecord(): ${RECORDS.toLocaleString("en")} single-entry calls, 64 in flight: ${Math.round(RECORDS / rS).toLocaleString("en")}/s; ` +
+      `Redis time per call ${usec} us (INFO commandstats)`,
+  );
 } finally {
   await store.close();
   await server.stop();

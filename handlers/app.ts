@@ -1,10 +1,10 @@
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
+import { log } from "./contract/log";
 import type { PaymentJob, Summary } from "./contract/types";
 import type { AppEnv } from "./env";
 import { formatCents } from "./money";
 import { isInvalid, MAX_BODY_BYTES, parsePayment, parseWindow } from "./validate";
-import { log } from "./contract/log";
 
 type HonoEnv = { Bindings: AppEnv };
 
@@ -31,48 +31,57 @@ export function createApp(): Hono<HonoEnv> {
   // A chunked body (no content-length) is counted in bytes as it arrives, so it cannot fill the memory first.
   const limitChunked = bodyLimit({ maxSize: MAX_BODY_BYTES, onError: tooLarge });
 
-  app.post("/payments", async (c, next) => {
-    if (!JSON_TYPE.test(c.req.header("content-type") ?? "")) {
-      c.env.metrics.inc("rejected_total", { reason: "content-type" });
-      return error(415, "content-type must be application/json");
-    }
-    // A declared length is enforced by the HTTP parser, so the header is enough. This also keeps the body
-    // on @hono/node-server's fast path: touching request.body builds a full Request and AbortController,
-    // which was most of the accept path's CPU (1.4 ms per POST).
-    const length = c.req.header("content-length");
-    if (length !== undefined && c.req.header("transfer-encoding") === undefined) {
-      return Number(length) > MAX_BODY_BYTES ? tooLarge(c) : next();
-    }
-    return limitChunked(c, next);
-  }, async (c) => {
-    const text = await c.req.text();
-    const p = parsePayment(text);
-    if (isInvalid(p)) {
-      c.env.metrics.inc("rejected_total", { reason: p.field ?? "body" });
-      return error(400, p.error, p.field);
-    }
-    const cap = c.env.config.maxPendingAccepts;
-    const accepts = c.env.accepts;
-    if (cap > 0 && accepts.pending >= cap) {
-      c.env.metrics.inc("rejected_total", { reason: "queue-slow" });
-      return error(503, `payment queue is slow (${accepts.pending} payments waiting on it); retry later`);
-    }
-    const job: PaymentJob = { jobId: jobPrefix + (jobSeq++).toString(36), correlationId: p.correlationId, amountCents: p.amountCents, receivedAt: Date.now() };
-    accepts.pending++;
-    try {
-      await c.env.store.queue.send(job);
-    } catch (err) {
-      // Never a 2xx for a payment we did not store: the client may retry.
-      c.env.metrics.inc("rejected_total", { reason: "queue-unavailable" });
-      log("error", "queue_unavailable", { error: (err as Error).message });
-      return error(503, "payment queue unavailable; retry later");
-    } finally {
-      accepts.pending--;
-    }
-    c.env.metrics.inc("accepted_total");
-    // An explicit empty length: without it the 202 goes out chunked, which costs Caddy and us a chunk each.
-    return new Response(null, { status: 202, headers: emptyHeaders });
-  });
+  app.post(
+    "/payments",
+    async (c, next) => {
+      if (!JSON_TYPE.test(c.req.header("content-type") ?? "")) {
+        c.env.metrics.inc("rejected_total", { reason: "content-type" });
+        return error(415, "content-type must be application/json");
+      }
+      // A declared length is enforced by the HTTP parser, so the header is enough. This also keeps the body
+      // on @hono/node-server's fast path: touching request.body builds a full Request and AbortController,
+      // which was most of the accept path's CPU (1.4 ms per POST).
+      const length = c.req.header("content-length");
+      if (length !== undefined && c.req.header("transfer-encoding") === undefined) {
+        return Number(length) > MAX_BODY_BYTES ? tooLarge(c) : next();
+      }
+      return limitChunked(c, next);
+    },
+    async (c) => {
+      const text = await c.req.text();
+      const p = parsePayment(text);
+      if (isInvalid(p)) {
+        c.env.metrics.inc("rejected_total", { reason: p.field ?? "body" });
+        return error(400, p.error, p.field);
+      }
+      const cap = c.env.config.maxPendingAccepts;
+      const accepts = c.env.accepts;
+      if (cap > 0 && accepts.pending >= cap) {
+        c.env.metrics.inc("rejected_total", { reason: "queue-slow" });
+        return error(503, `payment queue is slow (${accepts.pending} payments waiting on it); retry later`);
+      }
+      const job: PaymentJob = {
+        jobId: jobPrefix + (jobSeq++).toString(36),
+        correlationId: p.correlationId,
+        amountCents: p.amountCents,
+        receivedAt: Date.now(),
+      };
+      accepts.pending++;
+      try {
+        await c.env.store.queue.send(job);
+      } catch (err) {
+        // Never a 2xx for a payment we did not store: the client may retry.
+        c.env.metrics.inc("rejected_total", { reason: "queue-unavailable" });
+        log("error", "queue_unavailable", { error: (err as Error).message });
+        return error(503, "payment queue unavailable; retry later");
+      } finally {
+        accepts.pending--;
+      }
+      c.env.metrics.inc("accepted_total");
+      // An explicit empty length: without it the 202 goes out chunked, which costs Caddy and us a chunk each.
+      return new Response(null, { status: 202, headers: emptyHeaders });
+    },
+  );
 
   app.get("/payments-summary", async (c) => {
     const w = parseWindow(c.req.query("from"), c.req.query("to"));
@@ -84,14 +93,17 @@ export function createApp(): Hono<HonoEnv> {
       log("error", "ledger_unavailable", { error: (err as Error).message });
       return error(503, "ledger unavailable; retry later");
     }
-    return json(200,
+    return json(
+      200,
       `{"default":{"totalRequests":${s.default.totalRequests},"totalAmount":${formatCents(s.default.totalCents)}},` +
-      `"fallback":{"totalRequests":${s.fallback.totalRequests},"totalAmount":${formatCents(s.fallback.totalCents)}}}`);
+        `"fallback":{"totalRequests":${s.fallback.totalRequests},"totalAmount":${formatCents(s.fallback.totalCents)}}}`,
+    );
   });
 
   app.post("/purge-payments", async (c) => {
     const token = c.env.config.purgeToken;
-    if (token && c.req.header("x-purge-token") !== token) return error(401, "purge needs the X-Purge-Token header (PURGE_TOKEN is set)");
+    if (token && c.req.header("x-purge-token") !== token)
+      return error(401, "purge needs the X-Purge-Token header (PURGE_TOKEN is set)");
     try {
       await c.env.store.purge();
     } catch (err) {
@@ -102,7 +114,11 @@ export function createApp(): Hono<HonoEnv> {
 
   app.get("/healthz", (c) => json(200, `{"ok":true,"store":"${c.env.store.name}"}`));
 
-  app.get("/metrics", async (c) => new Response(await c.env.metrics.render(), { headers: { "content-type": "text/plain; version=0.0.4" } }));
+  app.get(
+    "/metrics",
+    async (c) =>
+      new Response(await c.env.metrics.render(), { headers: { "content-type": "text/plain; version=0.0.4" } }),
+  );
 
   app.notFound(() => error(404, "no such endpoint; see README for the API"));
   app.onError((err) => {

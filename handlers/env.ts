@@ -1,8 +1,8 @@
-import type { Store } from "./contract/types";
 import type { Config } from "./contract/config";
-import { HealthView } from "./health-view";
 import { describeMetrics, Metrics } from "./contract/metrics";
 import type { Transport } from "./contract/transport";
+import type { Store } from "./contract/types";
+import { HealthView } from "./health-view";
 
 /** What every handler receives: built once per process by the runtime glue (Node) or per isolate (Workers). */
 export interface AppEnv {

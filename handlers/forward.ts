@@ -1,9 +1,9 @@
+import { log } from "./contract/log";
 import type { MessageBatch, PaymentJob, ProcessorName, QueueMessage } from "./contract/types";
 import type { AppEnv } from "./env";
 import { centsFromProcessor, formatCents } from "./money";
 import { asPayAnswer, backoffSeconds, classify, definitelyNotStored, type Outcome } from "./outcome";
 import { assess, route } from "./policy";
-import { log } from "./contract/log";
 
 /** The `queue` handler: forwards each payment of the batch concurrently (no head-of-line blocking). */
 export async function handleBatch(batch: MessageBatch<PaymentJob>, env: AppEnv): Promise<void> {
@@ -52,7 +52,10 @@ export async function forwardOne(msg: QueueMessage<PaymentJob>, env: AppEnv): Pr
           if (await recordExisting(env, target, job)) return msg.ack();
         }
         if (assess(view.signals()[target], now, config.router).status === "failing") {
-          if (now - heldSince < config.holdWaitMs) { await view.next(); continue; }
+          if (now - heldSince < config.holdWaitMs) {
+            await view.next();
+            continue;
+          }
           return retry("in-doubt-failing");
         }
       } else {
@@ -60,7 +63,10 @@ export async function forwardOne(msg: QueueMessage<PaymentJob>, env: AppEnv): Pr
         metrics.inc("router_decisions_total", { target: d.target, probe: String(d.probe) });
         if (d.target === "hold") {
           // Waiting here (bounded by maxInFlight) keeps held payments out of the queue's retry churn.
-          if (now - heldSince < config.holdWaitMs) { await view.next(); continue; }
+          if (now - heldSince < config.holdWaitMs) {
+            await view.next();
+            continue;
+          }
           return retry("hold");
         }
         target = d.target;
@@ -77,7 +83,12 @@ export async function forwardOne(msg: QueueMessage<PaymentJob>, env: AppEnv): Pr
       const outcome = await send(env, target, job, requestedAt, probe);
 
       if (outcome === "stored") {
-        await store.ledger.record({ correlationId: job.correlationId, processor: target, requestedAt: requestedAt.getTime(), amountCents: job.amountCents });
+        await store.ledger.record({
+          correlationId: job.correlationId,
+          processor: target,
+          requestedAt: requestedAt.getTime(),
+          amountCents: job.amountCents,
+        });
         metrics.inc("forwarded_total", { processor: target });
         return msg.ack();
       }
@@ -97,10 +108,16 @@ export async function forwardOne(msg: QueueMessage<PaymentJob>, env: AppEnv): Pr
         if (await store.attempts.release(job.correlationId, job.jobId)) claim = null;
       }
       if (outcome === "malformed") {
-        log("error", "processor_rejected_request_as_malformed", { processor: target, correlationId: job.correlationId, hint: "a bug of ours: the payment is retried slowly until fixed" });
+        log("error", "processor_rejected_request_as_malformed", {
+          processor: target,
+          correlationId: job.correlationId,
+          hint: "a bug of ours: the payment is retried slowly until fixed",
+        });
         return retry("malformed");
       }
-      if (outcome === "busy") { await view.next(); }
+      if (outcome === "busy") {
+        await view.next();
+      }
     }
     return retry("hops");
   } catch (err) {
@@ -122,14 +139,22 @@ function duplicate(msg: QueueMessage<PaymentJob>, env: AppEnv) {
   msg.ack();
 }
 
-async function send(env: AppEnv, p: ProcessorName, job: PaymentJob, requestedAt: Date, probe: boolean): Promise<Outcome> {
+async function send(
+  env: AppEnv,
+  p: ProcessorName,
+  job: PaymentJob,
+  requestedAt: Date,
+  probe: boolean,
+): Promise<Outcome> {
   const { transport, view, config, metrics } = env;
   const body = `{"correlationId":${JSON.stringify(job.correlationId)},"amount":${formatCents(job.amountCents)},"requestedAt":"${requestedAt.toISOString()}"}`;
   const token = view.begin(p, probe);
   const t0 = Date.now();
   let outcome: Outcome = "in-doubt";
   try {
-    outcome = classify(asPayAnswer(await transport.send(p, { method: "POST", path: "/payments", body }, config.payTimeoutMs)));
+    outcome = classify(
+      asPayAnswer(await transport.send(p, { method: "POST", path: "/payments", body }, config.payTimeoutMs)),
+    );
   } finally {
     view.end(p, token, outcome === "stored" || outcome === "duplicate");
   }
@@ -151,15 +176,28 @@ async function send(env: AppEnv, p: ProcessorName, job: PaymentJob, requestedAt:
  * Resolves false when it cannot tell us now.
  */
 async function recordExisting(env: AppEnv, p: ProcessorName, job: PaymentJob): Promise<boolean> {
-  const a = await env.transport.send(p, { method: "GET", path: `/payments/${encodeURIComponent(job.correlationId)}` }, env.config.lookupTimeoutMs);
+  const a = await env.transport.send(
+    p,
+    { method: "GET", path: `/payments/${encodeURIComponent(job.correlationId)}` },
+    env.config.lookupTimeoutMs,
+  );
   if ("error" in a || a.status !== 200) return false;
   const row = JSON.parse(a.body) as { amount?: unknown; requestedAt?: unknown };
   const requestedAt = typeof row.requestedAt === "string" ? parseUtc(row.requestedAt) : NaN;
   if (typeof row.amount !== "number" || Number.isNaN(requestedAt)) {
-    log("error", "processor_row_unreadable", { processor: p, correlationId: job.correlationId, body: a.body.slice(0, 200) });
+    log("error", "processor_row_unreadable", {
+      processor: p,
+      correlationId: job.correlationId,
+      body: a.body.slice(0, 200),
+    });
     return false;
   }
-  await env.store.ledger.record({ correlationId: job.correlationId, processor: p, requestedAt, amountCents: centsFromProcessor(row.amount) });
+  await env.store.ledger.record({
+    correlationId: job.correlationId,
+    processor: p,
+    requestedAt,
+    amountCents: centsFromProcessor(row.amount),
+  });
   env.metrics.inc("recovered_duplicates_total", { processor: p });
   return true;
 }

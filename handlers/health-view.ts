@@ -1,5 +1,12 @@
 import {
-  applyObservation, emptyHealth, PROCESSORS, type HealthState, type HealthStore, type Observation, type ProcessorHealth, type ProcessorName,
+  applyObservation,
+  emptyHealth,
+  type HealthState,
+  type HealthStore,
+  type Observation,
+  PROCESSORS,
+  type ProcessorHealth,
+  type ProcessorName,
 } from "./contract/types";
 import type { ProcessorSignals } from "./policy";
 
@@ -11,7 +18,9 @@ export function mergeHealth(mine: ProcessorHealth, shared: ProcessorHealth): Pro
   const latest = (h: ProcessorHealth) => Math.max(h.lastOkAt, h.lastErrorAt);
   const obs = latest(mine) > latest(shared) ? mine : shared;
   return {
-    failing: shared.failing, minResponseTime: shared.minResponseTime, polledAt: shared.polledAt,
+    failing: shared.failing,
+    minResponseTime: shared.minResponseTime,
+    polledAt: shared.polledAt,
     lastOkAt: Math.max(mine.lastOkAt, shared.lastOkAt),
     lastErrorAt: Math.max(mine.lastErrorAt, shared.lastErrorAt),
     errorStreak: obs.errorStreak,
@@ -55,15 +64,26 @@ export class HealthView {
     this.local = { default: mk(), fallback: mk() };
   }
 
-  private now() { return (this.opts.now ?? Date.now)(); }
+  private now() {
+    return (this.opts.now ?? Date.now)();
+  }
 
   /** Pulls the shared state when ours is older than refreshMs. Cheap to call often. */
   async refresh(force = false): Promise<void> {
     if (!force && this.now() - this.refreshedAt < this.opts.refreshMs) return;
-    this.refreshing ??= this.store.read().then((s) => {
-      for (const p of PROCESSORS) this.state[p] = mergeHealth(this.state[p], s[p]);
-      this.refreshedAt = this.now();
-    }).catch(() => { /* store unreachable: keep routing on what we know */ }).finally(() => { this.refreshing = null; this.wake(); });
+    this.refreshing ??= this.store
+      .read()
+      .then((s) => {
+        for (const p of PROCESSORS) this.state[p] = mergeHealth(this.state[p], s[p]);
+        this.refreshedAt = this.now();
+      })
+      .catch(() => {
+        /* store unreachable: keep routing on what we know */
+      })
+      .finally(() => {
+        this.refreshing = null;
+        this.wake();
+      });
     return this.refreshing;
   }
 
@@ -72,7 +92,11 @@ export class HealthView {
     const s = (p: ProcessorName): ProcessorSignals => {
       const l = this.local[p];
       const oldest = l.inFlight.values().next();
-      return { health: this.state[p], oldestInFlightMs: oldest.done ? 0 : now - oldest.value, lastProbeAt: l.lastProbeAt };
+      return {
+        health: this.state[p],
+        oldestInFlightMs: oldest.done ? 0 : now - oldest.value,
+        lastProbeAt: l.lastProbeAt,
+      };
     };
     return { default: s("default"), fallback: s("fallback") };
   }
@@ -131,7 +155,10 @@ export class HealthView {
   next(): Promise<void> {
     return new Promise((resolve) => {
       this.waiters.push(resolve);
-      this.timer ??= setTimeout(() => { this.timer = null; void this.refresh(true); }, this.opts.refreshMs);
+      this.timer ??= setTimeout(() => {
+        this.timer = null;
+        void this.refresh(true);
+      }, this.opts.refreshMs);
     });
   }
 
@@ -142,5 +169,7 @@ export class HealthView {
     for (const r of w) r();
   }
 
-  snapshot(): HealthState { return { default: { ...this.state.default }, fallback: { ...this.state.fallback } }; }
+  snapshot(): HealthState {
+    return { default: { ...this.state.default }, fallback: { ...this.state.fallback } };
+  }
 }

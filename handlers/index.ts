@@ -1,12 +1,12 @@
-import type { MessageBatch, PaymentJob } from "./contract/types";
 import { createApp } from "./app";
+import type { MessageBatch, PaymentJob } from "./contract/types";
 import type { AppEnv } from "./env";
 import { handleBatch } from "./forward";
 import { tick } from "./tick";
 
+export { loadConfig } from "./contract/config";
 export type { AppEnv } from "./env";
 export { makeEnv } from "./env";
-export { loadConfig } from "./contract/config";
 
 /**
  * The three handlers in the Workers module shape. Each runtime adapts its own env to AppEnv and calls these;

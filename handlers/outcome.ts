@@ -1,9 +1,7 @@
 // How a processor's answer is read. These rules are what keep our books equal to the processors'.
 import type { TransportAnswer } from "./contract/transport";
 
-export type PayAnswer =
-  | { status: number }
-  | { error: "timeout" | "network"; message: string };
+export type PayAnswer = { status: number } | { error: "timeout" | "network"; message: string };
 
 export type Outcome =
   /** 2xx: stored there with the requestedAt we sent. */
@@ -41,7 +39,11 @@ export function definitelyNotStored(o: Outcome, inDoubt: boolean): boolean {
 }
 
 /** Bounded exponential backoff with jitter, in seconds, for the queue's retry({ delaySeconds }). */
-export function backoffSeconds(attempts: number, opts: { baseMs: number; maxMs: number }, rand: number = Math.random()): number {
+export function backoffSeconds(
+  attempts: number,
+  opts: { baseMs: number; maxMs: number },
+  rand: number = Math.random(),
+): number {
   const exp = Math.min(opts.maxMs, opts.baseMs * 2 ** Math.max(0, Math.min(attempts - 1, 20)));
   // Half fixed, half random: spreads a herd of held payments without ever waiting longer than maxMs.
   return Math.round(exp / 2 + (exp / 2) * rand) / 1000;

@@ -18,7 +18,10 @@ export type Decision =
 
 export type Status = "ok" | "slow" | "failing";
 
-export interface Assessment { status: Status; latencyMs: number; }
+export interface Assessment {
+  status: Status;
+  latencyMs: number;
+}
 
 /** What one processor looks like now: usable, too slow for the audit window, or failing. */
 export function assess(s: ProcessorSignals, now: number, p: Omit<RouterParams, "fees">): Assessment {
@@ -52,21 +55,28 @@ export function route(
   waitedMs: number,
   params: RouterParams,
 ): Decision {
-  const order: ProcessorName[] = params.fees.default <= params.fees.fallback ? ["default", "fallback"] : ["fallback", "default"];
+  const order: ProcessorName[] =
+    params.fees.default <= params.fees.fallback ? ["default", "fallback"] : ["fallback", "default"];
   const [cheap, dear] = order as [ProcessorName, ProcessorName];
-  const a = { [cheap]: assess(signals[cheap], now, params), [dear]: assess(signals[dear], now, params) } as Record<ProcessorName, Assessment>;
+  const a = { [cheap]: assess(signals[cheap], now, params), [dear]: assess(signals[dear], now, params) } as Record<
+    ProcessorName,
+    Assessment
+  >;
 
   // A failing processor stores nothing only while it keeps failing: the failure is read when its delay
   // ends, so a probe into a slow failing processor lands late if the failure stops meanwhile, and the
   // auditor checks right after such stage changes. Only processors whose delay is safe are probed; slow
   // ones are rediscovered by the health poll.
   const probeDue = (p: ProcessorName) =>
-    a[p].status === "failing" && a[p].latencyMs < params.unsafeLatencyMs && now - signals[p].lastProbeAt >= params.probeIntervalMs;
+    a[p].status === "failing" &&
+    a[p].latencyMs < params.unsafeLatencyMs &&
+    now - signals[p].lastProbeAt >= params.probeIntervalMs;
 
   if (a[cheap].status === "ok") return { target: cheap, probe: false, reason: `${cheap} ok` };
   // The cheaper one is down: learn quickly when it is back, one payment at a time.
   if (probeDue(cheap)) return { target: cheap, probe: true, reason: `probe ${cheap}` };
-  if (a[cheap].status === "failing" && waitedMs < params.feeHoldMs) return { target: "hold", probe: false, reason: `waiting for ${cheap}` };
+  if (a[cheap].status === "failing" && waitedMs < params.feeHoldMs)
+    return { target: "hold", probe: false, reason: `waiting for ${cheap}` };
   if (a[dear].status === "ok") return { target: dear, probe: false, reason: `${cheap} ${a[cheap].status}, ${dear} ok` };
   if (probeDue(dear)) return { target: dear, probe: true, reason: `probe ${dear}` };
   if (waitedMs >= params.maxHoldMs) {

@@ -1,8 +1,11 @@
+import { log } from "./contract/log";
 import { PROCESSORS, type ProcessorName } from "./contract/types";
 import type { AppEnv } from "./env";
-import { log } from "./contract/log";
 
-export interface HealthBody { failing: boolean; minResponseTime: number; }
+export interface HealthBody {
+  failing: boolean;
+  minResponseTime: number;
+}
 
 /** A service-health answer, or null when it is not one (429, errors, garbage). */
 export function parseHealth(status: number, body: string): HealthBody | null {
@@ -10,7 +13,8 @@ export function parseHealth(status: number, body: string): HealthBody | null {
   if (status !== 200 && status !== 503) return null;
   try {
     const j = JSON.parse(body) as Partial<HealthBody>;
-    if (typeof j.failing !== "boolean" || typeof j.minResponseTime !== "number" || !(j.minResponseTime >= 0)) return null;
+    if (typeof j.failing !== "boolean" || typeof j.minResponseTime !== "number" || !(j.minResponseTime >= 0))
+      return null;
     return { failing: j.failing, minResponseTime: j.minResponseTime };
   } catch {
     return null;

@@ -11,8 +11,14 @@ const PaymentBody = v.object({
   ),
 }); // valibot's object() drops unknown keys, which is what we want
 
-export interface ValidPayment { correlationId: string; amountCents: number; }
-export interface Invalid { error: string; field?: string; }
+export interface ValidPayment {
+  correlationId: string;
+  amountCents: number;
+}
+export interface Invalid {
+  error: string;
+  field?: string;
+}
 
 /** Parses and checks a POST /payments body (already read as text). */
 export function parsePayment(text: string): ValidPayment | Invalid {
@@ -36,11 +42,16 @@ export function parsePayment(text: string): ValidPayment | Invalid {
 // ISO-8601 date-time; the contest sends UTC with milliseconds, but any explicit offset is unambiguous.
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})$/;
 
-export interface Window { from?: number; to?: number; }
+export interface Window {
+  from?: number;
+  to?: number;
+}
 
 /** Date.parse rolls 2025-02-30 over to March; a day past the month's end is a malformed date, not a date. */
 function realDate(iso: string): boolean {
-  const y = Number(iso.slice(0, 4)), m = Number(iso.slice(5, 7)), d = Number(iso.slice(8, 10));
+  const y = Number(iso.slice(0, 4)),
+    m = Number(iso.slice(5, 7)),
+    d = Number(iso.slice(8, 10));
   const last = new Date(0);
   last.setUTCFullYear(y, m, 0); // day 0 of the next month = the month's last day (setUTCFullYear keeps years < 100)
   return m >= 1 && m <= 12 && d >= 1 && d <= last.getUTCDate();
@@ -49,10 +60,14 @@ function realDate(iso: string): boolean {
 /** from/to query values -> epoch ms window, or an error naming the bad parameter. */
 export function parseWindow(from: string | undefined, to: string | undefined): Window | Invalid {
   const out: Window = {};
-  for (const [name, raw] of [["from", from], ["to", to]] as const) {
+  for (const [name, raw] of [
+    ["from", from],
+    ["to", to],
+  ] as const) {
     if (raw === undefined || raw === "") continue;
     const ms = ISO.test(raw) && realDate(raw) ? Date.parse(raw) : NaN;
-    if (Number.isNaN(ms)) return { error: `${name} must be an ISO-8601 timestamp like 2025-07-15T12:34:56.000Z`, field: name };
+    if (Number.isNaN(ms))
+      return { error: `${name} must be an ISO-8601 timestamp like 2025-07-15T12:34:56.000Z`, field: name };
     out[name] = ms;
   }
   if (out.from !== undefined && out.to !== undefined && out.from > out.to) {

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { createMemoryStore } from "../adapters/stores/memory";
-import type { NodeStore } from "../handlers/contract/types";
 import { createHandlers, loadConfig, makeEnv } from "../handlers";
 import { fetchTransport } from "../handlers/contract/transport";
+import type { NodeStore } from "../handlers/contract/types";
 
 const handlers = createHandlers();
 const id = "4a7901b8-7d26-4d9d-aa19-4dc1c7cf60b3";
@@ -25,7 +25,10 @@ describe("fetch handler", () => {
 
   it("answers 503, never 2xx, when the queue cannot take the payment", async () => {
     const store = createMemoryStore();
-    const broken: NodeStore = { ...store, queue: { ...store.queue, send: () => Promise.reject(new Error("redis down")) } };
+    const broken: NodeStore = {
+      ...store,
+      queue: { ...store.queue, send: () => Promise.reject(new Error("redis down")) },
+    };
     const res = await handlers.fetch(post(JSON.stringify({ correlationId: id, amount: 19.9 })), env({}, broken));
     expect(res.status).toBe(503);
     expect(await res.json()).toEqual({ error: "payment queue unavailable; retry later" });
@@ -34,7 +37,13 @@ describe("fetch handler", () => {
   it("answers 503 past MAX_PENDING_ACCEPTS payments waiting on a slow queue, and 202 again once it drains", async () => {
     const store = createMemoryStore();
     const gates: (() => void)[] = [];
-    const slow: NodeStore = { ...store, queue: { ...store.queue, send: (job) => new Promise<void>((r) => gates.push(r)).then(() => store.queue.send(job)) } };
+    const slow: NodeStore = {
+      ...store,
+      queue: {
+        ...store.queue,
+        send: (job) => new Promise<void>((r) => gates.push(r)).then(() => store.queue.send(job)),
+      },
+    };
     const e = env({ MAX_PENDING_ACCEPTS: "3" }, slow);
     const body = () => post(JSON.stringify({ correlationId: crypto.randomUUID(), amount: 1 }));
     const waiting = [1, 2, 3].map(() => handlers.fetch(body(), e));
@@ -57,9 +66,13 @@ describe("fetch handler", () => {
 
   it("keeps no count of a payment the queue refused", async () => {
     const store = createMemoryStore();
-    const broken: NodeStore = { ...store, queue: { ...store.queue, send: () => Promise.reject(new Error("redis down")) } };
+    const broken: NodeStore = {
+      ...store,
+      queue: { ...store.queue, send: () => Promise.reject(new Error("redis down")) },
+    };
     const e = env({ MAX_PENDING_ACCEPTS: "1" }, broken);
-    for (let i = 0; i < 3; i++) expect((await handlers.fetch(post(JSON.stringify({ correlationId: id, amount: 1 })), e)).status).toBe(503);
+    for (let i = 0; i < 3; i++)
+      expect((await handlers.fetch(post(JSON.stringify({ correlationId: id, amount: 1 })), e)).status).toBe(503);
     expect(e.accepts.pending).toBe(0);
     expect(e.metrics.get("rejected_total", { reason: "queue-slow" })).toBe(0);
   });
@@ -74,29 +87,59 @@ describe("fetch handler", () => {
     const e = env();
     expect((await handlers.fetch(post("x".repeat(5000)), e)).status).toBe(413);
     // 2,000 characters, 6,000 bytes
-    expect((await handlers.fetch(post(JSON.stringify({ correlationId: id, amount: 1, pad: "€".repeat(2000) })), e)).status).toBe(413);
-    const chunks = new ReadableStream({ start(c) { for (let i = 0; i < 100; i++) c.enqueue(new TextEncoder().encode("x".repeat(1000))); c.close(); } });
-    const chunked = new Request("http://x/payments", { method: "POST", body: chunks, headers: { "content-type": "application/json" }, duplex: "half" } as RequestInit);
+    expect(
+      (await handlers.fetch(post(JSON.stringify({ correlationId: id, amount: 1, pad: "€".repeat(2000) })), e)).status,
+    ).toBe(413);
+    const chunks = new ReadableStream({
+      start(c) {
+        for (let i = 0; i < 100; i++) c.enqueue(new TextEncoder().encode("x".repeat(1000)));
+        c.close();
+      },
+    });
+    const chunked = new Request("http://x/payments", {
+      method: "POST",
+      body: chunks,
+      headers: { "content-type": "application/json" },
+      duplex: "half",
+    } as RequestInit);
     expect((await handlers.fetch(chunked, e)).status).toBe(413);
     expect(e.metrics.get("rejected_total", { reason: "size" })).toBe(3);
   });
 
   it.each(["text/plain", "application/jsonp", "application/json-seq", "application/x-www-form-urlencoded", ""])(
-    "refuses content-type %j with 415", async (type) => {
+    "refuses content-type %j with 415",
+    async (type) => {
       const e = env();
-      expect((await handlers.fetch(post(JSON.stringify({ correlationId: id, amount: 1 }), { "content-type": type }), e)).status).toBe(415);
+      expect(
+        (await handlers.fetch(post(JSON.stringify({ correlationId: id, amount: 1 }), { "content-type": type }), e))
+          .status,
+      ).toBe(415);
       expect(e.metrics.get("rejected_total", { reason: "content-type" })).toBe(1);
-    });
+    },
+  );
 
-  it.each(["application/json", "application/json; charset=utf-8", "Application/JSON;charset=UTF-8"])("accepts content-type %j", async (type) => {
-    expect((await handlers.fetch(post(JSON.stringify({ correlationId: id, amount: 1 }), { "content-type": type }), env())).status).toBe(202);
-  });
+  it.each(["application/json", "application/json; charset=utf-8", "Application/JSON;charset=UTF-8"])(
+    "accepts content-type %j",
+    async (type) => {
+      expect(
+        (await handlers.fetch(post(JSON.stringify({ correlationId: id, amount: 1 }), { "content-type": type }), env()))
+          .status,
+      ).toBe(202);
+    },
+  );
 
   it("summary answers both processors with 2-decimal amounts, also when empty", async () => {
     const e = env();
-    await e.store.ledger.record({ correlationId: id, processor: "fallback", requestedAt: Date.UTC(2025, 0, 1), amountCents: 1990 });
+    await e.store.ledger.record({
+      correlationId: id,
+      processor: "fallback",
+      requestedAt: Date.UTC(2025, 0, 1),
+      amountCents: 1990,
+    });
     const res = await handlers.fetch(new Request("http://x/payments-summary"), e);
-    expect(await res.text()).toBe('{"default":{"totalRequests":0,"totalAmount":0.00},"fallback":{"totalRequests":1,"totalAmount":19.90}}');
+    expect(await res.text()).toBe(
+      '{"default":{"totalRequests":0,"totalAmount":0.00},"fallback":{"totalRequests":1,"totalAmount":19.90}}',
+    );
   });
 
   it("purge is open without PURGE_TOKEN and needs it when set", async () => {
@@ -107,7 +150,10 @@ describe("fetch handler", () => {
 
     const locked = env({ PURGE_TOKEN: "s3cret" });
     expect((await handlers.fetch(new Request("http://x/purge-payments", { method: "POST" }), locked)).status).toBe(401);
-    const ok = await handlers.fetch(new Request("http://x/purge-payments", { method: "POST", headers: { "x-purge-token": "s3cret" } }), locked);
+    const ok = await handlers.fetch(
+      new Request("http://x/purge-payments", { method: "POST", headers: { "x-purge-token": "s3cret" } }),
+      locked,
+    );
     expect(ok.status).toBe(200);
   });
 

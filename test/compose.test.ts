@@ -6,10 +6,10 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { interpolate, MiB, normalizeCompose, parseCpus, parseMemory, splitCommand } from "../tools/stack/compose";
-import { apiServices, caddyUpstreams, checkCaddyUpstreams, checkCompose, LIMITS } from "../tools/stack/rules";
 import { loadConfig } from "../handlers/contract/config";
 import { REPO_DIR } from "../tools/lib/repo";
+import { interpolate, MiB, normalizeCompose, parseCpus, parseMemory, splitCommand } from "../tools/stack/compose";
+import { apiServices, caddyUpstreams, checkCaddyUpstreams, checkCompose, LIMITS } from "../tools/stack/rules";
 
 const composeText = readFileSync(join(REPO_DIR, "docker-compose.yml"), "utf8");
 const caddyfile = readFileSync(join(REPO_DIR, "Caddyfile"), "utf8");
@@ -122,7 +122,9 @@ describe("docker-compose.yml", () => {
   });
 
   it("takes the fees from the environment, defaulting to the preview's", () => {
-    const worker = normalizeCompose(rawDoc(), { FEE_DEFAULT: "0.07", FEE_FALLBACK: "0.10" }).services.find((s) => s.name === "worker")!;
+    const worker = normalizeCompose(rawDoc(), { FEE_DEFAULT: "0.07", FEE_FALLBACK: "0.10" }).services.find(
+      (s) => s.name === "worker",
+    )!;
     expect(worker.environment.FEE_DEFAULT).toBe("0.07");
     expect(worker.environment.FEE_FALLBACK).toBe("0.10");
     const byDefault = compose.services.find((s) => s.name === "worker")!;
@@ -182,7 +184,11 @@ describe("the checker reports each broken variant", () => {
     ],
     ["an undeclared network", "networks", (d) => d.services.api1.networks.push("elsewhere")],
     ["a service with neither image nor build", "image", (d) => delete d.services.redis.image],
-    ["the processor caller off the payment-processor network", "processors", (d) => (d.services.worker.networks = ["backend"])],
+    [
+      "the processor caller off the payment-processor network",
+      "processors",
+      (d) => (d.services.worker.networks = ["backend"]),
+    ],
     [
       "a wrong default processor URL",
       "processors",
@@ -209,13 +215,21 @@ describe("the checker reports each broken variant", () => {
   it("a Caddyfile that leaves an API instance out", () => {
     const broken = caddyfile.replace(" unix//sockets/api2.sock", "");
     expect(broken).not.toBe(caddyfile);
-    expect(checkCaddyUpstreams(compose, broken).map((v) => v.message).join("\n")).toMatch(/api2 gets no traffic/);
+    expect(
+      checkCaddyUpstreams(compose, broken)
+        .map((v) => v.message)
+        .join("\n"),
+    ).toMatch(/api2 gets no traffic/);
   });
 
   it("a Caddyfile upstream that reaches nothing", () => {
     const broken = caddyfile.replace("unix//sockets/api2.sock", "unix//sockets/api3.sock");
     expect(broken).not.toBe(caddyfile);
-    expect(checkCaddyUpstreams(compose, broken).map((v) => v.message).join("\n")).toMatch(/api3\.sock is not an API instance/);
+    expect(
+      checkCaddyUpstreams(compose, broken)
+        .map((v) => v.message)
+        .join("\n"),
+    ).toMatch(/api3\.sock is not an API instance/);
   });
 
   it("TCP upstreams match PORT", () => {

@@ -5,7 +5,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { startRuntime } from "../adapters/runtimes/node/runtime";
-import { describeAllowed, loadConfig, readVars, type VarDef, type VarName, VARS } from "../handlers/contract/config";
+import { describeAllowed, loadConfig, readVars, VARS, type VarDef, type VarName } from "../handlers/contract/config";
 import { CONFIG_DOC, renderConfigDocs } from "../tools/build/config-docs";
 import { nodeEntry, spawnChild } from "../tools/lib/procs";
 import { REPO_DIR } from "../tools/lib/repo";
@@ -22,7 +22,9 @@ function good(d: VarDef): [string, string | number] {
     case "number":
       return ["0.5", 0.5];
     case "url":
-      return d.protocols.includes("http:") ? ["http://example.test:8080/", "http://example.test:8080"] : ["redis://example.test:6380", "redis://example.test:6380"];
+      return d.protocols.includes("http:")
+        ? ["http://example.test:8080/", "http://example.test:8080"]
+        : ["redis://example.test:6380", "redis://example.test:6380"];
     case "enum":
       return [d.values.at(-1)!.toUpperCase(), d.values.at(-1)!]; // case does not matter
     case "string":
@@ -67,7 +69,9 @@ describe("every variable: a good, an empty and bad values", () => {
   it.each(badRows)("%s=%j is refused, naming the variable, the value and what is allowed", (name, raw, d) => {
     const shown = /^[\x21-\x7e]+$/.test(raw) ? raw : JSON.stringify(raw);
     const unset = d.default !== undefined ? `unset it for the default ${d.default}` : "unset it ";
-    expect(() => readVars({ [name]: raw })).toThrow(new RegExp(`^${literal(`${name}=${shown}: expected ${describeAllowed(d)}; ${unset}`)}`));
+    expect(() => readVars({ [name]: raw })).toThrow(
+      new RegExp(`^${literal(`${name}=${shown}: expected ${describeAllowed(d)}; ${unset}`)}`),
+    );
   });
 });
 
@@ -101,27 +105,41 @@ describe("the defects this reader fixed", () => {
     expect(() => loadConfig({ NODE_ENV: "production", SOMETHING_MS: "abc" })).not.toThrow();
   });
   it("the runtime refuses a bad value before it listens or opens a store", async () => {
-    await expect(startRuntime({ TICK_MS: "abc", STORE: "redis", REDIS_URL: "redis://127.0.0.1:1" }, { quiet: true })).rejects.toThrow(/^TICK_MS=abc/);
+    await expect(
+      startRuntime({ TICK_MS: "abc", STORE: "redis", REDIS_URL: "redis://127.0.0.1:1" }, { quiet: true }),
+    ).rejects.toThrow(/^TICK_MS=abc/);
   });
 });
 
 describe("the built entry (dist/node.js) exits 1 with `rinha: cannot start: <message>`", () => {
   it.each([
     ["TICK_MS", "abc", "TICK_MS=abc: expected a whole number of milliseconds >= 1; unset it for the default 1000"],
-    ["PROCESSOR_DEFAULT_URL", "notaurl", "PROCESSOR_DEFAULT_URL=notaurl: expected a URL (http:// or https://); unset it for the default http://localhost:8001"],
-  ])("%s=%s", async (name, value, message) => {
-    const child = spawnChild("node dist/node.js", process.execPath, [nodeEntry()], { env: { PORT: "0", HOST: "127.0.0.1", [name]: value } });
-    const timer = setTimeout(() => child.proc.kill("SIGKILL"), 15_000); // it started after all: fail, do not hang
-    const { code } = await child.exited;
-    clearTimeout(timer);
-    expect(child.output()).toBe(`! rinha: cannot start: ${message}`);
-    expect(code).toBe(1);
-  }, 20_000);
+    [
+      "PROCESSOR_DEFAULT_URL",
+      "notaurl",
+      "PROCESSOR_DEFAULT_URL=notaurl: expected a URL (http:// or https://); unset it for the default http://localhost:8001",
+    ],
+  ])(
+    "%s=%s",
+    async (name, value, message) => {
+      const child = spawnChild("node dist/node.js", process.execPath, [nodeEntry()], {
+        env: { PORT: "0", HOST: "127.0.0.1", [name]: value },
+      });
+      const timer = setTimeout(() => child.proc.kill("SIGKILL"), 15_000); // it started after all: fail, do not hang
+      const { code } = await child.exited;
+      clearTimeout(timer);
+      expect(child.output()).toBe(`! rinha: cannot start: ${message}`);
+      expect(code).toBe(1);
+    },
+    20_000,
+  );
 });
 
 describe("docs/configuration.md", () => {
   it("is what `npm run docs:config` generates from the definition", () => {
-    expect(readFileSync(CONFIG_DOC, "utf8"), "run `npm run docs:config` and commit docs/configuration.md").toBe(renderConfigDocs());
+    expect(readFileSync(CONFIG_DOC, "utf8"), "run `npm run docs:config` and commit docs/configuration.md").toBe(
+      renderConfigDocs(),
+    );
   });
 });
 
@@ -133,10 +151,13 @@ describe("no product file reads a variable but handlers/contract/config.ts", () 
   const names = Object.keys(VARS).join("|");
   // vars.TICK_MS, env["PORT"], process.env.ROLE, bindings.QUEUE_MAX_RETRIES, ... (writing a key is fine).
   const read = new RegExp(`(?:\\.|\\[\\s*["'\`])(${names})\\b(?!\\s*:)`);
-  it.each([...product("handlers"), ...product("adapters")].filter((f) => f !== "handlers/contract/config.ts"))("%s", (file) => {
-    const hits = readFileSync(join(REPO_DIR, file), "utf8")
-      .split("\n")
-      .filter((line) => read.test(line) && !/^\s*(\/\/|\*)/.test(line));
-    expect(hits).toEqual([]);
-  });
+  it.each([...product("handlers"), ...product("adapters")].filter((f) => f !== "handlers/contract/config.ts"))(
+    "%s",
+    (file) => {
+      const hits = readFileSync(join(REPO_DIR, file), "utf8")
+        .split("\n")
+        .filter((line) => read.test(line) && !/^\s*(\/\/|\*)/.test(line));
+      expect(hits).toEqual([]);
+    },
+  );
 });

@@ -4,16 +4,40 @@ import { dec, mul, round, toNumber } from "../tools/contest/money";
 import { parseQueueDepth } from "../tools/contest/monitor";
 import { planOf, SCENARIOS, vuStartMs } from "../tools/contest/scenarios";
 import {
-  bonusPercent, ceilingOf, finePercent, inconsistencyFinal, inconsistencyPreview, lagOf, percentile, round2, scoreOf,
+  bonusPercent,
+  ceilingOf,
+  finePercent,
+  inconsistencyFinal,
+  inconsistencyPreview,
+  lagOf,
+  percentile,
+  round2,
+  scoreOf,
 } from "../tools/contest/score";
 
 describe("bonusPercent: max(round2((11 - p99) * 0.02), 0), half-up", () => {
   it.each([
-    [0, 22], [0.5, 21], [0.74, 21], [0.75, 21], [0.76, 20],
-    [1.24, 20], [1.25, 20], [1.26, 19],
-    [1.74, 19], [1.75, 19], [1.76, 18],
-    [2.25, 18], [2.26, 17], [2.55, 17], [3.99, 14], [9.6, 3], [10.75, 1], [10.76, 0],
-    [11, 0], [12, 0], [1500, 0],
+    [0, 22],
+    [0.5, 21],
+    [0.74, 21],
+    [0.75, 21],
+    [0.76, 20],
+    [1.24, 20],
+    [1.25, 20],
+    [1.26, 19],
+    [1.74, 19],
+    [1.75, 19],
+    [1.76, 18],
+    [2.25, 18],
+    [2.26, 17],
+    [2.55, 17],
+    [3.99, 14],
+    [9.6, 3],
+    [10.75, 1],
+    [10.76, 0],
+    [11, 0],
+    [12, 0],
+    [1500, 0],
   ])("p99 %s ms -> %s percent", (p99, pct) => {
     expect(bonusPercent(p99)).toBe(pct);
   });
@@ -26,23 +50,42 @@ describe("bonusPercent: max(round2((11 - p99) * 0.02), 0), half-up", () => {
 
 describe("round2 is half-up on the decimal form, not on the binary float", () => {
   it.each([
-    [1.005, 1.01], [1.255, 1.26], [2.675, 2.68], [1.2549999, 1.25], [0.125, 0.13], [9.6, 9.6], [3.994999, 3.99], [1e-7, 0],
+    [1.005, 1.01],
+    [1.255, 1.26],
+    [2.675, 2.68],
+    [1.2549999, 1.25],
+    [0.125, 0.13],
+    [9.6, 9.6],
+    [3.994999, 3.99],
+    [1e-7, 0],
   ])("%s -> %s", (x, want) => {
     expect(round2(x)).toBe(want);
   });
 });
 
 describe("fine and lag", () => {
-  it.each([[0, 0], [1, 35], [126, 35], [-3, 0]])("inconsistencies %s -> fine %s percent", (n, pct) => {
+  it.each([
+    [0, 0],
+    [1, 35],
+    [126, 35],
+    [-3, 0],
+  ])("inconsistencies %s -> fine %s percent", (n, pct) => {
     expect(finePercent(n)).toBe(pct);
   });
-  it.each([[100, 100, 0], [100, 90, 10], [100, 101, -1]])("accepted %s, counted %s -> lag %s", (a, c, lag) => {
+  it.each([
+    [100, 100, 0],
+    [100, 90, 10],
+    [100, 101, -1],
+  ])("accepted %s, counted %s -> lag %s", (a, c, lag) => {
     expect(lagOf(a, c)).toBe(lag);
   });
 });
 
 describe("consistency formulas", () => {
-  const b = (d: number, f: number) => ({ default: { totalRequests: d, totalAmount: 0 }, fallback: { totalRequests: f, totalAmount: 0 } });
+  const b = (d: number, f: number) => ({
+    default: { totalRequests: d, totalAmount: 0 },
+    fallback: { totalRequests: f, totalAmount: 0 },
+  });
   const p = (n: number) => ({ totalRequests: n, totalAmount: 0 });
   it.each([
     // backend d/f, processors d/f, final (absolute), preview (signed)
@@ -59,7 +102,12 @@ describe("consistency formulas", () => {
 
 describe("percentile (k6 Trend: linear interpolation at p*(n-1))", () => {
   const xs = Float64Array.from([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
-  it.each([[0, 1], [0.5, 5.5], [0.99, 9.91], [1, 10]])("p%s of 1..10 -> %s", (q, want) => {
+  it.each([
+    [0, 1],
+    [0.5, 5.5],
+    [0.99, 9.91],
+    [1, 10],
+  ])("p%s of 1..10 -> %s", (q, want) => {
     expect(percentile(xs, q)).toBeCloseTo(want, 10);
   });
   it("handles 0 and 1 samples", () => {
@@ -89,13 +137,23 @@ describe("exact money", () => {
 describe("scoreOf reproduces official results files", () => {
   it("final (100f-java-1 final-results.json): p99 9.6 ms, 126 inconsistencies", () => {
     const s = scoreOf({
-      accepted: 90520, failed: 0, p99ms: 9.6, inconsistencies: 126,
+      accepted: 90520,
+      failed: 0,
+      p99ms: 9.6,
+      inconsistencies: 126,
       default: { totalRequests: 5944, totalAmount: 119177.2, feePerTransaction: 0.07 },
       fallback: { totalRequests: 1412, totalAmount: 28310.6, feePerTransaction: 0.1 },
     });
     expect(s).toMatchObject({
-      score: 92693.74848, paid: 147487.8, fees: 11173.464, bonusPct: 3, finePct: 35, fineAmount: 47710.0176,
-      counted: 7356, lag: 83164, disqualified: false,
+      score: 92693.74848,
+      paid: 147487.8,
+      fees: 11173.464,
+      bonusPct: 3,
+      finePct: 35,
+      fineAmount: 47710.0176,
+      counted: 7356,
+      lag: 83164,
+      disqualified: false,
     });
     expect(s.default).toMatchObject({ total_bruto: 119177.2, total_taxas: 8342.404, num_pagamentos: 5944 });
     expect(s.fallback.total_taxas).toBe(2831.06);
@@ -103,16 +161,30 @@ describe("scoreOf reproduces official results files", () => {
 
   it("preview (100f-java-1 partial-results.json): p99 3.99 ms, no fine", () => {
     const s = scoreOf({
-      accepted: 16740, failed: 0, p99ms: 3.99, inconsistencies: 0,
+      accepted: 16740,
+      failed: 0,
+      p99ms: 3.99,
+      inconsistencies: 0,
       default: { totalRequests: 1051, totalAmount: 20914.9, feePerTransaction: 0.05 },
       fallback: { totalRequests: 274, totalAmount: 5452.6, feePerTransaction: 0.15 },
     });
-    expect(s).toMatchObject({ score: 27934.4061, paid: 26367.5, fees: 1863.635, bonusPct: 14, finePct: 0, fineAmount: 0, lag: 15415 });
+    expect(s).toMatchObject({
+      score: 27934.4061,
+      paid: 26367.5,
+      fees: 1863.635,
+      bonusPct: 14,
+      finePct: 0,
+      fineAmount: 0,
+      lag: 15415,
+    });
   });
 
   it("a negative lag is flagged as disqualified", () => {
     const s = scoreOf({
-      accepted: 10, failed: 0, p99ms: 1, inconsistencies: 0,
+      accepted: 10,
+      failed: 0,
+      p99ms: 1,
+      inconsistencies: 0,
       default: { totalRequests: 11, totalAmount: 220.55, feePerTransaction: 0.07 },
       fallback: { totalRequests: 0, totalAmount: 0, feePerTransaction: 0.1 },
     });

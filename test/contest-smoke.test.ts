@@ -7,26 +7,57 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, expect, it } from "vitest";
-import { startStack } from "../tools/stack/stack";
 import { freePort } from "../tools/lib/ports";
+import { startStack } from "../tools/stack/stack";
 
 let stop: (() => Promise<void>) | undefined;
 const out = mkdtempSync(join(tmpdir(), "contest-smoke-"));
-afterAll(async () => { await stop?.(); rmSync(out, { recursive: true, force: true }); });
+afterAll(async () => {
+  await stop?.();
+  rmSync(out, { recursive: true, force: true });
+});
 
 it("a shortened preview through the local stack: no inconsistency, lag 0, no failed POST", async () => {
   const [port, pd, pf] = [await freePort(), await freePort(), await freePort()];
-  const stack = await startStack({ withEmulators: true, port, processorPorts: { default: pd, fallback: pf }, log: () => {} });
-  stop = async () => { await stack.stop(); };
+  const stack = await startStack({
+    withEmulators: true,
+    port,
+    processorPorts: { default: pd, fallback: pf },
+    log: () => {},
+  });
+  stop = async () => {
+    await stack.stop();
+  };
   const args = [
-    "--import", "tsx", "tools/contest/main.ts", "--scenario", "preview", "--duration-scale", "0.35", "--max-vus", "100",
-    "--emulators", "running", "--default-url", `http://127.0.0.1:${pd}`, "--fallback-url", `http://127.0.0.1:${pf}`,
-    "--target", `http://127.0.0.1:${port}`, "--out", out, "--assert-clean",
+    "--import",
+    "tsx",
+    "tools/contest/main.ts",
+    "--scenario",
+    "preview",
+    "--duration-scale",
+    "0.35",
+    "--max-vus",
+    "100",
+    "--emulators",
+    "running",
+    "--default-url",
+    `http://127.0.0.1:${pd}`,
+    "--fallback-url",
+    `http://127.0.0.1:${pf}`,
+    "--target",
+    `http://127.0.0.1:${port}`,
+    "--out",
+    out,
+    "--assert-clean",
   ];
   const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
-  child.stdout.on("data", (d) => { output += String(d); });
-  child.stderr.on("data", (d) => { output += String(d); });
+  child.stdout.on("data", (d) => {
+    output += String(d);
+  });
+  child.stderr.on("data", (d) => {
+    output += String(d);
+  });
   const code = await new Promise<number | null>((r) => child.on("exit", r));
   const results = JSON.parse(readFileSync(join(out, "results.json"), "utf8"));
   console.log(output.split("\n").slice(-25).join("\n"));

@@ -20,10 +20,12 @@ describe("crash safety: the worker SIGKILLed at random moments while payments fl
     const redis = await startRedis();
     t.add(() => redis.stop());
     const r = await runCrash(redis, t, { loadMs: LOAD_MS, rate: RATE, minKills: MIN_KILLS });
-    console.log(`crash: ${r.kills} worker kills in ${r.loadSeconds.toFixed(1)} s; POSTs ${r.report.sent} ${JSON.stringify(r.outcomes)}; ` +
-      `at default ${r.report.default}, fallback ${r.report.fallback}; drained in ${r.report.drainMs} ms; ` +
-      `at the kills ${JSON.stringify(r.atKills)}; processors answered 422 to ${r.duplicates} resends and ${r.lookups} lookups; ` +
-      `total ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    console.log(
+      `crash: ${r.kills} worker kills in ${r.loadSeconds.toFixed(1)} s; POSTs ${r.report.sent} ${JSON.stringify(r.outcomes)}; ` +
+        `at default ${r.report.default}, fallback ${r.report.fallback}; drained in ${r.report.drainMs} ms; ` +
+        `at the kills ${JSON.stringify(r.atKills)}; processors answered 422 to ${r.duplicates} resends and ${r.lookups} lookups; ` +
+        `total ${((Date.now() - t0) / 1000).toFixed(1)} s`,
+    );
 
     expect(r.problems, "the three checks (exactly once, books equal, never at both)").toEqual([]);
     expect(r.kills).toBeGreaterThanOrEqual(MIN_KILLS);
@@ -32,7 +34,10 @@ describe("crash safety: the worker SIGKILLed at random moments while payments fl
     // Where the kills landed: while a processor worked on one of the worker's requests, with messages handed
     // out and not acknowledged, and after a processor stored a payment but before its ack (it was learnt
     // again from the processor: a 422 to a resend, or a lookup).
-    expect(r.atKills.withInFlight, "kills while a processor was working on one of the worker's requests").toBeGreaterThan(0);
+    expect(
+      r.atKills.withInFlight,
+      "kills while a processor was working on one of the worker's requests",
+    ).toBeGreaterThan(0);
     expect(r.atKills.withPending, "kills that left messages pending").toBeGreaterThan(0);
     expect(r.duplicates + r.lookups, "landed-but-unacknowledged payments learnt again").toBeGreaterThan(0);
     expect(r.report.default, "payments at default").toBeGreaterThan(0);

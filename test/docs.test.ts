@@ -30,7 +30,9 @@ describe("documents", () => {
 
   it("no file points outside the repository for its facts", () => {
     const text = files("", (n) => /\.(ts|mjs|js|md|yml|json|caddy)$|^(Dockerfile|Caddyfile|run)$/.test(n));
-    const outside = text.filter((f) => /\.\.\/shared\/|\/work\/shared|CONTEST\.md/.test(readFileSync(join(REPO_DIR, f), "utf8")));
+    const outside = text.filter((f) =>
+      /\.\.\/shared\/|\/work\/shared|CONTEST\.md/.test(readFileSync(join(REPO_DIR, f), "utf8")),
+    );
     expect(outside).toEqual([]);
   });
 });

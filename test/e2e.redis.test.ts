@@ -1,15 +1,23 @@
 import { afterAll, beforeAll } from "vitest";
 import { startRuntime } from "../adapters/runtimes/node/runtime";
-import { testPipeline } from "./support/e2e/suite";
 import { startRedis, type TestRedis } from "../tools/lib/redis-server";
+import { testPipeline } from "./support/e2e/suite";
 
 let redis: TestRedis;
 let n = 0;
-beforeAll(async () => { redis = await startRedis(); });
-afterAll(async () => { await redis?.stop(); });
+beforeAll(async () => {
+  redis = await startRedis();
+});
+afterAll(async () => {
+  await redis?.stop();
+});
 
 const base = (env: Record<string, string>) => ({
-  ...env, STORE: "redis", REDIS_URL: redis.url, REDIS_PREFIX: `e2e-${process.pid}-${n++}:`, HOST: "127.0.0.1",
+  ...env,
+  STORE: "redis",
+  REDIS_URL: redis.url,
+  REDIS_PREFIX: `e2e-${process.pid}-${n++}:`,
+  HOST: "127.0.0.1",
 });
 
 // One process doing everything, on the production adapter.
@@ -27,7 +35,11 @@ testPipeline("node api + api + worker + redis", async (env) => {
   return {
     url: api1.url,
     urls: [api1.url, api2.url],
-    metrics: async () => (await Promise.all([api1, api2, worker].map((r) => fetch(`${r.url}/metrics`).then((x) => x.text())))).join(""),
-    close: async () => { await Promise.all([api1.close(), api2.close()]); await worker.close(); },
+    metrics: async () =>
+      (await Promise.all([api1, api2, worker].map((r) => fetch(`${r.url}/metrics`).then((x) => x.text())))).join(""),
+    close: async () => {
+      await Promise.all([api1.close(), api2.close()]);
+      await worker.close();
+    },
   };
 });

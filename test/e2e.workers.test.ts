@@ -5,16 +5,20 @@ import { startLocalWorker } from "../adapters/runtimes/workers/local";
 import { testPipeline } from "./support/e2e/suite";
 import { bundle } from "./support/workers/build";
 
-testPipeline("miniflare + workers adapter", async (env) => {
-  // Books on tmpfs when there is one, as `npm run dev:worker` does: a disk fsync per DO commit is slow and
-  // swings with other jobs' I/O on a shared machine.
-  const persistDir = existsSync("/dev/shm") ? mkdtempSync("/dev/shm/rinha-e2e-worker-") : undefined;
-  const w = await startLocalWorker(env, { scriptPath: await bundle(), persistDir });
-  return {
-    url: w.url,
-    async close() {
-      await w.close();
-      if (persistDir) rmSync(persistDir, { recursive: true, force: true });
-    },
-  };
-}, { timeoutMs: 90_000 });
+testPipeline(
+  "miniflare + workers adapter",
+  async (env) => {
+    // Books on tmpfs when there is one, as `npm run dev:worker` does: a disk fsync per DO commit is slow and
+    // swings with other jobs' I/O on a shared machine.
+    const persistDir = existsSync("/dev/shm") ? mkdtempSync("/dev/shm/rinha-e2e-worker-") : undefined;
+    const w = await startLocalWorker(env, { scriptPath: await bundle(), persistDir });
+    return {
+      url: w.url,
+      async close() {
+        await w.close();
+        if (persistDir) rmSync(persistDir, { recursive: true, force: true });
+      },
+    };
+  },
+  { timeoutMs: 90_000 },
+);

@@ -9,7 +9,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { rawTopLevelValue } from "../tools/emulator/body";
 import { Ledger } from "../tools/emulator/ledger";
 import { decimalTextToCents, feeText, parseDecimal } from "../tools/emulator/money";
-import { startEmulator, type Emulator, type EmulatorOptions } from "../tools/emulator/server";
+import { type Emulator, type EmulatorOptions, startEmulator } from "../tools/emulator/server";
 import { parseTimestampMicros } from "../tools/emulator/time";
 
 const T0 = "2025-07-15T12:34:56.000Z";
@@ -135,12 +135,17 @@ describe("timestamps: ISO-8601 to epoch microseconds", () => {
     expect(parseTimestampMicros(text)).toBe(us);
   });
 
-  it.each(["yesterday", "", "2025-02-29T00:00:00Z", "2025-07-15T24:00:00Z", "2025-13-01T00:00:00Z", "15/07/2025", "1752582896000"])(
-    "%j is not a timestamp",
-    (text) => {
-      expect(parseTimestampMicros(text)).toBeUndefined();
-    },
-  );
+  it.each([
+    "yesterday",
+    "",
+    "2025-02-29T00:00:00Z",
+    "2025-07-15T24:00:00Z",
+    "2025-13-01T00:00:00Z",
+    "15/07/2025",
+    "1752582896000",
+  ])("%j is not a timestamp", (text) => {
+    expect(parseTimestampMicros(text)).toBeUndefined();
+  });
 });
 
 describe("raw number text of a top-level member", () => {
@@ -166,7 +171,12 @@ describe("POST /payments", () => {
     expect(r.status).toBe(200);
     expect(JSON.parse(r.text)).toEqual({ message: "payment processed successfully" });
     expect(e.rows()).toEqual([
-      { correlationId: id, amountCents: 1990, requestedAt: "2025-07-15T12:34:56.123456Z", requestedAtUs: Date.parse(T0) * 1000 + 123456 },
+      {
+        correlationId: id,
+        amountCents: 1990,
+        requestedAt: "2025-07-15T12:34:56.123456Z",
+        requestedAtUs: Date.parse(T0) * 1000 + 123456,
+      },
     ]);
   });
 
@@ -275,7 +285,11 @@ describe("POST /payments", () => {
     ["missing amount", "application/json", JSON.stringify({ correlationId: randomUUID(), requestedAt: T0 })],
     ["amount a string", "application/json", JSON.stringify(payment({ amount: "19.90" }))],
     ["amount null", "application/json", JSON.stringify(payment({ amount: null }))],
-    ["amount overflowing", "application/json", `{"correlationId":"${randomUUID()}","amount":1e400,"requestedAt":"${T0}"}`],
+    [
+      "amount overflowing",
+      "application/json",
+      `{"correlationId":"${randomUUID()}","amount":1e400,"requestedAt":"${T0}"}`,
+    ],
     ["missing requestedAt", "application/json", JSON.stringify({ correlationId: randomUUID(), amount: 1 })],
     ["requestedAt not a timestamp", "application/json", JSON.stringify(payment({ requestedAt: "yesterday" }))],
     ["requestedAt a number", "application/json", JSON.stringify(payment({ requestedAt: 1752582896000 }))],
@@ -340,7 +354,10 @@ describe("GET /payments/service-health", () => {
     const answers = await Promise.all([health(e), health(e), health(e), health(e)]);
     const byStatus = answers.map((a) => a.status).sort();
     expect(byStatus).toEqual([200, 200, 200, 429]);
-    const served = answers.filter((a) => a.status === 200).map((a) => a.ms).sort((a, b) => a - b);
+    const served = answers
+      .filter((a) => a.status === 200)
+      .map((a) => a.ms)
+      .sort((a, b) => a - b);
     // Queued calls are served one per window boundary, never earlier.
     expect(served[1]).toBeGreaterThanOrEqual(W * 0.95);
     expect(served[2]).toBeGreaterThanOrEqual(2 * W * 0.95);
@@ -438,7 +455,11 @@ describe("admin endpoints", () => {
     const e = await emulator();
     await pay(e, payment());
     expect((await adminCall(e, method, path, body, "wrong")).status).toBe(401);
-    const none = await call(`${e.url}${path}`, { method, body: body && JSON.stringify(body), headers: { "content-type": "application/json" } });
+    const none = await call(`${e.url}${path}`, {
+      method,
+      body: body && JSON.stringify(body),
+      headers: { "content-type": "application/json" },
+    });
     expect(none.status).toBe(401);
     expect(e.config()).toEqual({ delay: 0, failure: false, token: "123" });
     expect(e.rows()).toHaveLength(1);
@@ -506,12 +527,27 @@ describe("admin endpoints", () => {
     expect(await summary(`?from=${at(1)}&to=${at(2)}`)).toBe(
       '{"totalRequests":2,"totalAmount":5.50,"totalFee":0.2750,"feePerTransaction":0.05}',
     );
-    expect(JSON.parse(await summary(`?from=${at(0)}&to=${at(0)}`))).toMatchObject({ totalRequests: 1, totalAmount: 1.1 });
-    expect(JSON.parse(await summary(`?from=${at(3)}&to=${at(3)}`))).toMatchObject({ totalRequests: 1, totalAmount: 4.4 });
-    expect(JSON.parse(await summary(`?from=${at(0)}&to=${at(3)}`))).toMatchObject({ totalRequests: 4, totalAmount: 11 });
+    expect(JSON.parse(await summary(`?from=${at(0)}&to=${at(0)}`))).toMatchObject({
+      totalRequests: 1,
+      totalAmount: 1.1,
+    });
+    expect(JSON.parse(await summary(`?from=${at(3)}&to=${at(3)}`))).toMatchObject({
+      totalRequests: 1,
+      totalAmount: 4.4,
+    });
+    expect(JSON.parse(await summary(`?from=${at(0)}&to=${at(3)}`))).toMatchObject({
+      totalRequests: 4,
+      totalAmount: 11,
+    });
     // The row at 3.5 ms lies past to=3 ms but inside to=4 ms (µs precision, like Postgres).
-    expect(JSON.parse(await summary(`?from=${at(3)}&to=${at(4)}`))).toMatchObject({ totalRequests: 2, totalAmount: 4.41 });
-    expect(JSON.parse(await summary(`?from=${at(-10)}&to=${at(-1)}`))).toMatchObject({ totalRequests: 0, totalAmount: 0 });
+    expect(JSON.parse(await summary(`?from=${at(3)}&to=${at(4)}`))).toMatchObject({
+      totalRequests: 2,
+      totalAmount: 4.41,
+    });
+    expect(JSON.parse(await summary(`?from=${at(-10)}&to=${at(-1)}`))).toMatchObject({
+      totalRequests: 0,
+      totalAmount: 0,
+    });
     expect(JSON.parse(await summary(`?from=${at(2)}&to=${at(1)}`))).toMatchObject({ totalRequests: 0 }); // from > to
     expect(e.summary(at(1), at(2))).toEqual({ totalRequests: 2, totalCents: 550n, totalAmount: 5.5 });
   });
@@ -525,13 +561,19 @@ describe("admin endpoints", () => {
       const r = await adminCall(e, "GET", `/admin/payments-summary${q}`);
       expect(r.text, q).toBe(all);
     }
-    const one = await adminCall(e, "GET", "/admin/payments-summary?from=2025-01-01T00:00:00.000Z&to=2035-01-01T00:00:00.000Z");
+    const one = await adminCall(
+      e,
+      "GET",
+      "/admin/payments-summary?from=2025-01-01T00:00:00.000Z&to=2035-01-01T00:00:00.000Z",
+    );
     expect(JSON.parse(one.text)).toMatchObject({ totalRequests: 1, totalAmount: 0.2 });
   });
 
   it("the summary answers 400 for a malformed from or to", async () => {
     const e = await emulator();
-    expect((await adminCall(e, "GET", "/admin/payments-summary?from=yesterday&to=2025-01-01T00:00:00Z")).status).toBe(400);
+    expect((await adminCall(e, "GET", "/admin/payments-summary?from=yesterday&to=2025-01-01T00:00:00Z")).status).toBe(
+      400,
+    );
     expect((await adminCall(e, "GET", "/admin/payments-summary?from=2025-01-01T00:00:00Z&to=13")).status).toBe(400);
   });
 
@@ -544,7 +586,10 @@ describe("admin endpoints", () => {
     expect(r.status).toBe(200);
     expect(JSON.parse(r.text)).toEqual({ message: "All payments purged." });
     expect(e.rows()).toEqual([]);
-    expect(JSON.parse((await adminCall(e, "GET", "/admin/payments-summary")).text)).toMatchObject({ totalRequests: 0, totalAmount: 0 });
+    expect(JSON.parse((await adminCall(e, "GET", "/admin/payments-summary")).text)).toMatchObject({
+      totalRequests: 0,
+      totalAmount: 0,
+    });
     expect((await call(`${e.url}/payments/${p.correlationId}`)).status).toBe(404);
     expect((await pay(e, p)).status).toBe(200);
   });

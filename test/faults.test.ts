@@ -5,26 +5,35 @@
 // correlationId is at both processors. (The worker SIGKILLed repeatedly is test/crash.test.ts.)
 import { afterEach, describe, expect, it } from "vitest";
 import type { Emulator } from "../tools/emulator/server";
-import { metric, queueStates, type Books } from "../tools/lib/faults/books";
-import { expectThreeChecks } from "./support/faults/expect";
+import { Backend, backendEnv, startProcessors } from "../tools/lib/faults/backend";
+import { type Books, metric, queueStates } from "../tools/lib/faults/books";
 import { Load, type Sent } from "../tools/lib/faults/load";
 import { freePort } from "../tools/lib/ports";
 import { sleep, Teardown } from "../tools/lib/procs";
+import { type OwnRedis, ownRedis } from "../tools/lib/redis-server";
+import { expectThreeChecks } from "./support/faults/expect";
 import { onPayments, startFaultProxy } from "./support/faults/proxy";
-import { ownRedis, type OwnRedis } from "../tools/lib/redis-server";
-import { Backend, backendEnv, startProcessors } from "../tools/lib/faults/backend";
 
 const t = new Teardown();
 afterEach(() => t.run());
 
-interface Setup { redis: OwnRedis; def: Emulator; fb: Emulator; backend: Backend; load: Load; books: Books }
+interface Setup {
+  redis: OwnRedis;
+  def: Emulator;
+  fb: Emulator;
+  backend: Backend;
+  load: Load;
+  books: Books;
+}
 
 /** Redis + emulators (+ optional proxies in front of them) + a backend environment; processes are started by the case. */
-async function setup(opts: {
-  persist?: boolean;
-  env?: Record<string, string>;
-  urls?: (def: Emulator, fb: Emulator) => Promise<{ default: string; fallback: string }>;
-} = {}): Promise<Setup> {
+async function setup(
+  opts: {
+    persist?: boolean;
+    env?: Record<string, string>;
+    urls?: (def: Emulator, fb: Emulator) => Promise<{ default: string; fallback: string }>;
+  } = {},
+): Promise<Setup> {
   const redis = await ownRedis({ persist: opts.persist });
   t.add(() => redis.close());
   const { def, fb } = await startProcessors(t);
@@ -63,7 +72,8 @@ describe("fault suite: real processes", () => {
     const api2 = await s.backend.api();
     await s.backend.worker();
     s.load.targets = [api1.url, api2.url];
-    let killAt = 0, backAt = 0;
+    let killAt = 0,
+      backAt = 0;
     await run(s.load, 150, 0, async (elapsed) => {
       while (elapsed() < 2500) await sleep(50);
       killAt = Date.now();
@@ -81,7 +91,9 @@ describe("fault suite: real processes", () => {
     const afterBack = all.filter((x) => x.target === api1.url && x.startedAt > backAt);
     const aroundKill = all.filter((x) => x.target === api1.url && x.endedAt! >= killAt && x.startedAt <= backAt);
     log("api kill", { outcomes: s.load.outcomes(), aroundKill: s.load.outcomes(aroundKill) });
-    expect(s.load.outcomes(atSurvivor), "the surviving API answers everything 202").toEqual({ "202": atSurvivor.length });
+    expect(s.load.outcomes(atSurvivor), "the surviving API answers everything 202").toEqual({
+      "202": atSurvivor.length,
+    });
     expect(s.load.outcomes(beforeKill), "the killed API before the kill").toEqual({ "202": beforeKill.length });
     expect(s.load.outcomes(afterBack), "the killed API once back").toEqual({ "202": afterBack.length });
     expect(aroundKill.filter((x) => !is2xx(x)).length, "requests to the killed API that failed").toBeGreaterThan(0);
@@ -101,7 +113,9 @@ describe("fault suite: real processes", () => {
     s.load.targets = [api.url];
     // Slow processors keep a backlog queued and in flight when Redis goes away.
     s.def.setDelay(150);
-    let downAt = 0, upAt = 0, recoveredAt = 0;
+    let downAt = 0,
+      upAt = 0,
+      recoveredAt = 0;
     let atCrash: Record<string, number> | undefined;
     await run(s.load, 100, 0, async (elapsed) => {
       while (elapsed() < 3000) await sleep(50);
@@ -122,13 +136,29 @@ describe("fault suite: real processes", () => {
 
     const all = s.load.all();
     const whileAway = all.filter((x) => x.startedAt >= downAt && x.startedAt < upAt);
-    log("redis restart", { atCrash, outcomes: s.load.outcomes(), whileAway: s.load.outcomes(whileAway), recoveredInMs: recoveredAt - upAt });
-    expect((atCrash?.ready ?? 0) + (atCrash?.pending ?? 0), "payments queued or in flight when Redis went away").toBeGreaterThan(0);
+    log("redis restart", {
+      atCrash,
+      outcomes: s.load.outcomes(),
+      whileAway: s.load.outcomes(whileAway),
+      recoveredInMs: recoveredAt - upAt,
+    });
+    expect(
+      (atCrash?.ready ?? 0) + (atCrash?.pending ?? 0),
+      "payments queued or in flight when Redis went away",
+    ).toBeGreaterThan(0);
     expect(whileAway.length).toBeGreaterThan(50);
-    expect(s.load.outcomes(whileAway), "every POST while Redis is away is answered 503").toEqual({ "503": whileAway.length });
-    expect(all.filter((x) => x.status === undefined), "no POST hangs or loses its connection").toEqual([]);
+    expect(s.load.outcomes(whileAway), "every POST while Redis is away is answered 503").toEqual({
+      "503": whileAway.length,
+    });
+    expect(
+      all.filter((x) => x.status === undefined),
+      "no POST hangs or loses its connection",
+    ).toEqual([]);
     expect(recoveredAt, "a POST answered 2xx again after Redis came back").toBeGreaterThan(0);
-    expect(all.filter((x) => x.startedAt > recoveredAt + 1000 && !is2xx(x)), "all accepted a second after recovery").toEqual([]);
+    expect(
+      all.filter((x) => x.startedAt > recoveredAt + 1000 && !is2xx(x)),
+      "all accepted a second after recovery",
+    ).toEqual([]);
     expect([api.alive(), worker.alive()], "no Node process was restarted").toEqual([true, true]);
 
     log("redis restart", await expectThreeChecks(s.books));
@@ -149,10 +179,18 @@ describe("fault suite: real processes", () => {
     await run(s.load, 100, 6000);
 
     const report = await expectThreeChecks(s.books);
-    log("drops", { ...report, proxy: proxy.stats, defaultStats: s.def.stats().payments, lookups: s.def.stats().lookups });
+    log("drops", {
+      ...report,
+      proxy: proxy.stats,
+      defaultStats: s.def.stats().payments,
+      lookups: s.def.stats().lookups,
+    });
     expect(proxy.stats.dropped, "answers dropped after the processor stored").toBeGreaterThan(20);
     const d = s.def.stats();
-    expect(d.payments.duplicate + d.lookups, "dropped payments learnt again (422 to a resend, or a lookup)").toBeGreaterThan(0);
+    expect(
+      d.payments.duplicate + d.lookups,
+      "dropped payments learnt again (422 to a resend, or a lookup)",
+    ).toBeGreaterThan(0);
     expect(report.accepted).toBe(report.sent);
   }, 120_000);
 
@@ -160,7 +198,10 @@ describe("fault suite: real processes", () => {
     const proxies: Awaited<ReturnType<typeof startFaultProxy>>[] = [];
     const s = await setup({
       urls: async (def, fb) => {
-        for (const [e, f] of [[def, 0.4], [fb, 0.2]] as const) {
+        for (const [e, f] of [
+          [def, 0.4],
+          [fb, 0.2],
+        ] as const) {
           const p = await startFaultProxy(e.url, onPayments("429", f));
           t.add(() => p.close());
           proxies.push(p);
@@ -196,7 +237,13 @@ describe("fault suite: real processes", () => {
 
     const report = await expectThreeChecks(s.books);
     const m = await fetch(`${s.backend.workers[0]!.url}/metrics`).then((r) => r.text());
-    log("timeout then fast", { ...report, inDoubt: metric(m, "in_doubt_total"), recovered: metric(m, "recovered_duplicates_total"), defaultStats: s.def.stats().payments, lookups: s.def.stats().lookups });
+    log("timeout then fast", {
+      ...report,
+      inDoubt: metric(m, "in_doubt_total"),
+      recovered: metric(m, "recovered_duplicates_total"),
+      defaultStats: s.def.stats().payments,
+      lookups: s.def.stats().lookups,
+    });
     expect(metric(m, "in_doubt_total", 'processor="default"'), "requests to default timed out").toBeGreaterThan(0);
     expect(report.default, "payments landed at default after their request timed out").toBeGreaterThan(0);
     expect(report.accepted).toBe(report.sent);
@@ -227,9 +274,22 @@ describe("fault suite: real processes", () => {
       const stages: [number, () => void][] = [
         [1500, () => s.def.setDelay(200)],
         [3000, () => s.def.setFailure(true)],
-        [4500, () => { s.fb.setDelay(100); s.def.setFailure(false); s.def.setDelay(0); }],
+        [
+          4500,
+          () => {
+            s.fb.setDelay(100);
+            s.def.setFailure(false);
+            s.def.setDelay(0);
+          },
+        ],
         [6000, () => s.fb.setFailure(true)],
-        [7000, () => { s.fb.setFailure(false); s.fb.setDelay(0); }],
+        [
+          7000,
+          () => {
+            s.fb.setFailure(false);
+            s.fb.setDelay(0);
+          },
+        ],
       ];
       for (const [at, act] of stages) {
         while (elapsed() < at) await sleep(20);
@@ -238,9 +298,18 @@ describe("fault suite: real processes", () => {
     });
 
     const report = await expectThreeChecks(s.books);
-    const forwarded = await Promise.all(workers.map((w) => fetch(`${w.url}/metrics`).then((r) => r.text()).then((m) => metric(m, "forwarded_total"))));
+    const forwarded = await Promise.all(
+      workers.map((w) =>
+        fetch(`${w.url}/metrics`)
+          .then((r) => r.text())
+          .then((m) => metric(m, "forwarded_total")),
+      ),
+    );
     log("two workers", { ...report, forwardedPerWorker: forwarded });
-    expect(forwarded.every((n) => n > 0), `both workers forwarded payments (${forwarded.join(", ")})`).toBe(true);
+    expect(
+      forwarded.every((n) => n > 0),
+      `both workers forwarded payments (${forwarded.join(", ")})`,
+    ).toBe(true);
     expect(report.accepted).toBe(report.sent);
     expect(report.fallback).toBeGreaterThan(0);
   }, 120_000);

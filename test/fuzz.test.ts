@@ -5,13 +5,13 @@
 // Replay another corpus with FUZZ_SEED=<n>.
 import { Pool } from "undici";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { expectBooksEqual } from "./support/e2e/suite";
-import { sleep, startPipeline, type Pipeline } from "./support/e2e/harness";
-import { describeCase, JSON_TYPE, type FuzzCase } from "./support/fuzz/cases";
-import { buildCorpus, GENERATORS, problem, send, sendAll, type Outcome } from "./support/fuzz/corpus";
 import { total } from "../tools/lib/metrics-text";
 import { peakRss } from "../tools/lib/procs";
-import { scrape, spawnBackend, type NodeProc } from "./support/fuzz/procs";
+import { type Pipeline, sleep, startPipeline } from "./support/e2e/harness";
+import { expectBooksEqual } from "./support/e2e/suite";
+import { describeCase, type FuzzCase, JSON_TYPE } from "./support/fuzz/cases";
+import { buildCorpus, GENERATORS, type Outcome, problem, send, sendAll } from "./support/fuzz/corpus";
+import { type NodeProc, scrape, spawnBackend } from "./support/fuzz/procs";
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20250715);
 const WARM_UP = 1500;
@@ -20,7 +20,10 @@ const MiB = 1024 * 1024;
 const corpus = buildCorpus(SEED);
 const malformed = corpus.filter((c) => c.expect === "reject" || c.expect === "reject-any").length;
 
-interface Memory { rss: number; heap: number }
+interface Memory {
+  rss: number;
+  heap: number;
+}
 
 describe(`fuzz: ${corpus.length} generated requests (${malformed} malformed, seed ${SEED}) against node dist/node.js`, () => {
   let p: Pipeline;
@@ -44,7 +47,12 @@ describe(`fuzz: ${corpus.length} generated requests (${malformed} malformed, see
   beforeAll(async () => {
     p = await startPipeline(async (env) => {
       backend = await spawnBackend("backend (STORE=memory ROLE=all)", { ...env, STORE: "memory", ROLE: "all" });
-      return { url: backend.url, close: async () => { await backend.stop(); } };
+      return {
+        url: backend.url,
+        close: async () => {
+          await backend.stop();
+        },
+      };
     });
     pool = new Pool(backend.url, { connections: 16 });
     isolated = new Pool(backend.url, { connections: 4 });
@@ -54,8 +62,10 @@ describe(`fuzz: ${corpus.length} generated requests (${malformed} malformed, see
     outcomes.push(...(await sendAll(pool, isolated, corpus.slice(WARM_UP))));
     end = await memory();
     const secs = (Date.now() - t0) / 1000;
-    console.log(`fuzz: ${corpus.length} requests in ${secs.toFixed(1)} s; backend memory after warm-up rss ${(warm.rss / MiB).toFixed(1)} MiB heap ${(warm.heap / MiB).toFixed(1)} MiB, ` +
-      `after the run rss ${(end.rss / MiB).toFixed(1)} MiB heap ${(end.heap / MiB).toFixed(1)} MiB`);
+    console.log(
+      `fuzz: ${corpus.length} requests in ${secs.toFixed(1)} s; backend memory after warm-up rss ${(warm.rss / MiB).toFixed(1)} MiB heap ${(warm.heap / MiB).toFixed(1)} MiB, ` +
+        `after the run rss ${(end.rss / MiB).toFixed(1)} MiB heap ${(end.heap / MiB).toFixed(1)} MiB`,
+    );
   }, 120_000);
 
   afterAll(async () => {
@@ -69,7 +79,14 @@ describe(`fuzz: ${corpus.length} generated requests (${malformed} malformed, see
   });
 
   describe.each(GENERATORS.map((g) => [g.kind, g] as const))("%s", (_kind, g) => {
-    const what = { reject: "4xx with a JSON {error}", "reject-any": "4xx", accept: "202", lenient: "202 (forwarded) or 4xx with a JSON {error}", summary: "200 with a summary", "summary-lenient": "200 with a summary or 4xx with a JSON {error}" }[g.expect];
+    const what = {
+      reject: "4xx with a JSON {error}",
+      "reject-any": "4xx",
+      accept: "202",
+      lenient: "202 (forwarded) or 4xx with a JSON {error}",
+      summary: "200 with a summary",
+      "summary-lenient": "200 with a summary or 4xx with a JSON {error}",
+    }[g.expect];
     it(`every one (${g.count}) is answered ${what}${g.note ? ` (${g.note})` : ""}`, () => {
       const mine = corpus.map((c, i) => [c, outcomes[i]!] as const).filter(([c]) => c.kind === g.kind);
       expect(mine).toHaveLength(g.count);
@@ -78,12 +95,17 @@ describe(`fuzz: ${corpus.length} generated requests (${malformed} malformed, see
         const ok = mine.filter(([, o]) => o.status < 300).length;
         console.log(`fuzz: "${g.kind}": ${ok} accepted, ${mine.length - ok} rejected`);
       }
-      expect(bad.slice(0, 5).map(([c, pr]) => `${pr} <- ${describeCase(c)}`), `${bad.length} of ${mine.length} answered wrongly; the first ones`).toEqual([]);
+      expect(
+        bad.slice(0, 5).map(([c, pr]) => `${pr} <- ${describeCase(c)}`),
+        `${bad.length} of ${mine.length} answered wrongly; the first ones`,
+      ).toEqual([]);
     });
   });
 
   it("enqueues and forwards exactly the payments it answered 202, nothing else", async () => {
-    const accepted = corpus.map((c, i) => [c, outcomes[i]!] as const).filter(([c, o]) => c.method === "POST" && c.path === "/payments" && o.status === 202);
+    const accepted = corpus
+      .map((c, i) => [c, outcomes[i]!] as const)
+      .filter(([c, o]) => c.method === "POST" && c.path === "/payments" && o.status === 202);
     const unknown = accepted.filter(([c]) => !c.payment).map(([c]) => describeCase(c));
     expect(unknown, "accepted although the body holds no valid payment").toEqual([]);
     const want = new Map(accepted.map(([c]) => [c.payment!.id, c.payment!.cents]));
@@ -92,19 +114,30 @@ describe(`fuzz: ${corpus.length} generated requests (${malformed} malformed, see
     const s = await p.waitForCount(accepted.length, 20_000);
     await sleep(1000); // anything wrongly queued would land by now
     const after = await p.summary();
-    expect(after.default.totalRequests + after.fallback.totalRequests, "the summary counts exactly the 202s").toBe(accepted.length);
+    expect(after.default.totalRequests + after.fallback.totalRequests, "the summary counts exactly the 202s").toBe(
+      accepted.length,
+    );
     expect(after).toEqual(s);
     expectBooksEqual(p, after);
 
     const rows = [...p.def.rows(), ...p.fb.rows()];
     const got = new Map(rows.map((r) => [r.correlationId.toLowerCase(), r.amountCents]));
     expect(rows.length, "processor rows").toBe(accepted.length);
-    expect([...got].filter(([id, c]) => want.get(id) !== c), "rows that are not an accepted payment (or carry another amount)").toEqual([]);
-    expect(p.def.stats().payments.invalid + p.fb.stats().payments.invalid, "bodies the processors found malformed").toBe(0);
+    expect(
+      [...got].filter(([id, c]) => want.get(id) !== c),
+      "rows that are not an accepted payment (or carry another amount)",
+    ).toEqual([]);
+    expect(
+      p.def.stats().payments.invalid + p.fb.stats().payments.invalid,
+      "bodies the processors found malformed",
+    ).toBe(0);
 
     const m = await scrape(backend.url);
     expect(total(m, "accepted_total"), "accepted_total").toBe(accepted.length);
-    expect(["ready", "pending", "delayed"].map((st) => m.get(`queue_depth{state="${st}"}`)), "queue_depth").toEqual([0, 0, 0]);
+    expect(
+      ["ready", "pending", "delayed"].map((st) => m.get(`queue_depth{state="${st}"}`)),
+      "queue_depth",
+    ).toEqual([0, 0, 0]);
   }, 40_000);
 
   it("stays up: the same process, /healthz answers 200", async () => {
@@ -132,7 +165,10 @@ describe(`fuzz: ${corpus.length} generated requests (${malformed} malformed, see
     });
     const m = await scrape(backend.url);
     const byReason = [...m].filter(([k]) => k.startsWith("rejected_total")).map(([k, v]) => `${k} ${v}`);
-    expect(total(m, "rejected_total"), `refused by status ${JSON.stringify(Object.fromEntries(statuses))}; metrics:\n${byReason.join("\n")}`).toBe(refused);
+    expect(
+      total(m, "rejected_total"),
+      `refused by status ${JSON.stringify(Object.fromEntries(statuses))}; metrics:\n${byReason.join("\n")}`,
+    ).toBe(refused);
   });
 
   it("treats one UUID in upper and lower case as one payment (the processor does)", async () => {
@@ -146,7 +182,9 @@ describe(`fuzz: ${corpus.length} generated requests (${malformed} malformed, see
     await p.waitForCount(n0 + 1);
     await sleep(1500);
     const after = await p.summary();
-    expect(after.default.totalRequests + after.fallback.totalRequests, "payments counted for one correlationId").toBe(n0 + 1);
+    expect(after.default.totalRequests + after.fallback.totalRequests, "payments counted for one correlationId").toBe(
+      n0 + 1,
+    );
     expectBooksEqual(p, after);
   }, 20_000);
 
@@ -154,12 +192,19 @@ describe(`fuzz: ${corpus.length} generated requests (${malformed} malformed, see
   it("refuses a 64 MiB chunked body without buffering it (peak RSS grows < 32 MiB)", async () => {
     const peak0 = peakRss(backend.pid);
     const c: FuzzCase = {
-      kind: "huge chunked body", method: "POST", path: "/payments", headers: JSON_TYPE, expect: "reject", mayClose: true,
+      kind: "huge chunked body",
+      method: "POST",
+      path: "/payments",
+      headers: JSON_TYPE,
+      expect: "reject",
+      mayClose: true,
       body: { big: 64 * MiB, chunked: true, payment: `{"correlationId":"${crypto.randomUUID()}","amount":1}` },
     };
     const o = await send(isolated, c, 30_000);
     const peak1 = peakRss(backend.pid);
-    console.log(`fuzz: 64 MiB chunked body answered ${o.status || o.error}; backend peak RSS ${(peak0 / MiB).toFixed(0)} -> ${(peak1 / MiB).toFixed(0)} MiB`);
+    console.log(
+      `fuzz: 64 MiB chunked body answered ${o.status || o.error}; backend peak RSS ${(peak0 / MiB).toFixed(0)} -> ${(peak1 / MiB).toFixed(0)} MiB`,
+    );
     expect(problem(c, o)).toBeNull();
     expect(backend.alive()).toBe(true);
     expect((peak1 - peak0) / MiB, "peak RSS growth while refusing it, MiB").toBeLessThan(32);

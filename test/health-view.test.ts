@@ -6,7 +6,12 @@ import { HealthView, mergeHealth } from "../handlers/health-view";
 function view() {
   let now = 1_000_000;
   const v = new HealthView(createMemoryHealth(), { refreshMs: 200, okWriteMs: 250, now: () => now });
-  return { v, advance: (ms: number) => { now += ms; } };
+  return {
+    v,
+    advance: (ms: number) => {
+      now += ms;
+    },
+  };
 }
 
 describe("HealthView in-flight evidence", () => {
@@ -67,7 +72,15 @@ describe("mergeHealth", () => {
   it("takes polls from the shared state and the newer observation side", () => {
     const mine = { ...base, lastOkAt: 50, lastLatencyMs: 7, failing: true, polledAt: 1 };
     const shared = { ...base, lastErrorAt: 40, errorStreak: 2, failing: false, minResponseTime: 20, polledAt: 30 };
-    expect(mergeHealth(mine, shared)).toEqual({ failing: false, minResponseTime: 20, polledAt: 30, lastOkAt: 50, lastErrorAt: 40, errorStreak: 0, lastLatencyMs: 7 });
+    expect(mergeHealth(mine, shared)).toEqual({
+      failing: false,
+      minResponseTime: 20,
+      polledAt: 30,
+      lastOkAt: 50,
+      lastErrorAt: 40,
+      errorStreak: 0,
+      lastLatencyMs: 7,
+    });
     const newerShared = { ...shared, lastErrorAt: 60, errorStreak: 3 };
     expect(mergeHealth(mine, newerShared)).toMatchObject({ lastOkAt: 50, lastErrorAt: 60, errorStreak: 3 });
   });

@@ -26,7 +26,18 @@ describe("layout: dependencies point one way", () => {
   it("reads the whole tree", () => {
     // A checker that saw nothing would pass: make sure every part of the tree was read.
     const areas = new Set(files.map(areaOf));
-    for (const a of ["contract", "handlers", "store:memory", "store:redis", "store:workers", "runtime:node", "runtime:workers", "tools", "bench", "test"]) {
+    for (const a of [
+      "contract",
+      "handlers",
+      "store:memory",
+      "store:redis",
+      "store:workers",
+      "runtime:node",
+      "runtime:workers",
+      "tools",
+      "bench",
+      "test",
+    ]) {
       expect(areas, a).toContain(a);
     }
     expect(imports.length).toBeGreaterThan(300);
@@ -96,7 +107,14 @@ describe("layout checker", () => {
       '// a comment with from "../not-an-import" is not an import',
     ].join("\n");
     const found = importsOf("handlers/x.ts", text).map((i: Import) => i.specifier);
-    expect(found).toEqual(["./contract/a", "./contract/t", "../adapters/stores/memory", "./d", "../adapters/stores/redis", "./side-effect"]);
+    expect(found).toEqual([
+      "./contract/a",
+      "./contract/t",
+      "../adapters/stores/memory",
+      "./d",
+      "../adapters/stores/redis",
+      "./side-effect",
+    ]);
     expect(violations(importsOf("handlers/x.ts", text))).toHaveLength(2);
   });
 });

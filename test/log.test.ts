@@ -2,7 +2,10 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { configureLog, log } from "../handlers/contract/log";
 
 describe("log", () => {
-  afterEach(() => { vi.useRealTimers(); configureLog("warn", (l) => console.error(l)); });
+  afterEach(() => {
+    vi.useRealTimers();
+    configureLog("warn", (l) => console.error(l));
+  });
 
   it("writes JSON lines at or above the level, nothing below", () => {
     const lines: string[] = [];

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { emptyHealth, type ProcessorHealth } from "../handlers/contract/types";
-import { assess, DEFAULT_ROUTER_PARAMS, route, type ProcessorSignals, type RouterParams } from "../handlers/policy";
+import { assess, DEFAULT_ROUTER_PARAMS, type ProcessorSignals, type RouterParams, route } from "../handlers/policy";
 
 const NOW = 1_000_000;
 const params: RouterParams = { ...DEFAULT_ROUTER_PARAMS, fees: { default: 0.05, fallback: 0.15 } };
@@ -8,7 +8,11 @@ const params: RouterParams = { ...DEFAULT_ROUTER_PARAMS, fees: { default: 0.05, 
 function sig(h: Partial<ProcessorHealth> = {}, s: Partial<Omit<ProcessorSignals, "health">> = {}): ProcessorSignals {
   return { health: { ...emptyHealth(), ...h }, oldestInFlightMs: 0, lastProbeAt: 0, ...s };
 }
-const polled = (failing: boolean, minResponseTime: number, ago = 1000) => ({ failing, minResponseTime, polledAt: NOW - ago });
+const polled = (failing: boolean, minResponseTime: number, ago = 1000) => ({
+  failing,
+  minResponseTime,
+  polledAt: NOW - ago,
+});
 const erroring = { lastErrorAt: NOW - 100, errorStreak: 3, lastOkAt: NOW - 1000 };
 const probing = { lastProbeAt: NOW - 100 };
 /** A payment that has waited out its patience for the cheaper processor. */
@@ -18,39 +22,210 @@ describe("route", () => {
   const cases: [string, ProcessorSignals, ProcessorSignals, number, string, boolean?][] = [
     ["nothing known yet: the cheaper one", sig(), sig(), 0, "default"],
     ["both healthy", sig(polled(false, 0)), sig(polled(false, 0)), 0, "default"],
-    ["default slower but inside the audit margin (1000 ms): still the cheaper", sig(polled(false, 1000)), sig(polled(false, 0)), 0, "default"],
+    [
+      "default slower but inside the audit margin (1000 ms): still the cheaper",
+      sig(polled(false, 1000)),
+      sig(polled(false, 0)),
+      0,
+      "default",
+    ],
     ["default at 2000 ms (unsafe), fallback fine", sig(polled(false, 2000)), sig(polled(false, 0)), 0, "fallback"],
-    ["default failing by poll, fallback fine: probe default first", sig(polled(true, 100)), sig(polled(false, 0)), 0, "default", true],
-    ["default failing, probed 100 ms ago: fallback (patience spent)", sig(polled(true, 100), probing), sig(polled(false, 0)), PATIENT, "fallback"],
-    ["default failing, last probe 2 s ago (maybe still waiting): probe again", sig(polled(true, 100), { lastProbeAt: NOW - 2000 }), sig(polled(false, 0)), 0, "default", true],
-    ["default failing, last probe 1 s ago: not yet (patience spent)", sig(polled(true, 100), { lastProbeAt: NOW - 1000 }), sig(polled(false, 0)), PATIENT, "fallback"],
-    ["default erroring (observed), probed recently: fallback (patience spent)", sig(erroring, probing), sig(polled(false, 0)), PATIENT, "fallback"],
+    [
+      "default failing by poll, fallback fine: probe default first",
+      sig(polled(true, 100)),
+      sig(polled(false, 0)),
+      0,
+      "default",
+      true,
+    ],
+    [
+      "default failing, probed 100 ms ago: fallback (patience spent)",
+      sig(polled(true, 100), probing),
+      sig(polled(false, 0)),
+      PATIENT,
+      "fallback",
+    ],
+    [
+      "default failing, last probe 2 s ago (maybe still waiting): probe again",
+      sig(polled(true, 100), { lastProbeAt: NOW - 2000 }),
+      sig(polled(false, 0)),
+      0,
+      "default",
+      true,
+    ],
+    [
+      "default failing, last probe 1 s ago: not yet (patience spent)",
+      sig(polled(true, 100), { lastProbeAt: NOW - 1000 }),
+      sig(polled(false, 0)),
+      PATIENT,
+      "fallback",
+    ],
+    [
+      "default erroring (observed), probed recently: fallback (patience spent)",
+      sig(erroring, probing),
+      sig(polled(false, 0)),
+      PATIENT,
+      "fallback",
+    ],
     ["default erroring (observed), probe due: probe it", sig(erroring), sig(polled(false, 0)), 0, "default", true],
-    ["error older than the cooldown is forgotten", sig({ ...erroring, lastErrorAt: NOW - 5000, lastOkAt: NOW - 6000 }), sig(), 0, "default"],
-    ["a success after the error clears it", sig({ ...erroring, lastOkAt: NOW - 50, lastLatencyMs: 10 }), sig(), 0, "default"],
-    ["a success after a failing poll means it recovered", sig({ ...polled(true, 0, 2000), lastOkAt: NOW - 500, lastLatencyMs: 5 }), sig(), 0, "default"],
+    [
+      "error older than the cooldown is forgotten",
+      sig({ ...erroring, lastErrorAt: NOW - 5000, lastOkAt: NOW - 6000 }),
+      sig(),
+      0,
+      "default",
+    ],
+    [
+      "a success after the error clears it",
+      sig({ ...erroring, lastOkAt: NOW - 50, lastLatencyMs: 10 }),
+      sig(),
+      0,
+      "default",
+    ],
+    [
+      "a success after a failing poll means it recovered",
+      sig({ ...polled(true, 0, 2000), lastOkAt: NOW - 500, lastLatencyMs: 5 }),
+      sig(),
+      0,
+      "default",
+    ],
     ["stale failing poll is ignored", sig(polled(true, 0, 60_000)), sig(), 0, "default"],
-    ["a request stuck for 1.5 s marks default slow", sig(polled(false, 100), { oldestInFlightMs: 1500 }), sig(polled(false, 0)), 0, "fallback"],
-    ["final 270 s: known 103 ms, a request waiting 350 ms: the delay jumped, default slow", sig(polled(false, 103), { oldestInFlightMs: 350 }), sig(polled(false, 0)), 0, "fallback"],
-    ["known 103 ms, oldest waiting 240 ms: within the margin", sig(polled(false, 103), { oldestInFlightMs: 240 }), sig(polled(false, 0)), 0, "default"],
-    ["final 30 s: known 1000 ms, waiting 1100 ms: within the margin, still default", sig(polled(false, 1000), { oldestInFlightMs: 1100 }), sig(polled(false, 0)), 0, "default"],
-    ["an observed 2 s latency is still remembered 6 s later (poll period ~6 s)", sig({ ...polled(false, 100, 8000), lastOkAt: NOW - 6000, lastLatencyMs: 2000 }), sig(polled(false, 0)), 0, "fallback"],
-    ["observed latency newer than the poll wins", sig({ ...polled(false, 0, 4000), lastOkAt: NOW - 100, lastLatencyMs: 2000 }), sig(polled(false, 0)), 0, "fallback"],
-    ["a poll newer than the observation wins", sig({ ...polled(false, 20, 100), lastOkAt: NOW - 2000, lastLatencyMs: 2000 }), sig(polled(false, 0)), 0, "default"],
-    ["both failing, both probed recently: hold", sig(polled(true, 2000), probing), sig(polled(true, 1000), probing), 0, "hold"],
-    ["both failing, fallback probe due: probe fallback (patience spent)", sig(polled(true, 2000), probing), sig(polled(true, 1000)), PATIENT, "fallback", true],
-    ["preview 30-40 s: default failing at 2000 ms is never probed (it may recover mid-delay and land late)", sig(polled(true, 2000)), sig(polled(true, 1000), probing), 0, "hold"],
-    ["final 120-150 s: default failing at 5000 ms, fallback ok: no probe, fallback (patience spent)", sig(polled(true, 5000)), sig(polled(false, 5)), PATIENT, "fallback"],
-    ["both slow and working: hold (a late insert would break the audit)", sig(polled(false, 2000)), sig(polled(false, 5000)), 1000, "hold"],
-    ["both slow, waited past maxHold: the faster one", sig(polled(false, 5000)), sig(polled(false, 2000)), 31_000, "fallback"],
-    ["default slow, fallback failing: hold (probe fallback not due)", sig(polled(false, 2000)), sig(polled(true, 0), probing), 0, "hold"],
-    ["final 90s: default 2000 failing, fallback 1000 ok (patience spent)", sig(polled(true, 2000)), sig(polled(false, 1000)), PATIENT, "fallback"],
+    [
+      "a request stuck for 1.5 s marks default slow",
+      sig(polled(false, 100), { oldestInFlightMs: 1500 }),
+      sig(polled(false, 0)),
+      0,
+      "fallback",
+    ],
+    [
+      "final 270 s: known 103 ms, a request waiting 350 ms: the delay jumped, default slow",
+      sig(polled(false, 103), { oldestInFlightMs: 350 }),
+      sig(polled(false, 0)),
+      0,
+      "fallback",
+    ],
+    [
+      "known 103 ms, oldest waiting 240 ms: within the margin",
+      sig(polled(false, 103), { oldestInFlightMs: 240 }),
+      sig(polled(false, 0)),
+      0,
+      "default",
+    ],
+    [
+      "final 30 s: known 1000 ms, waiting 1100 ms: within the margin, still default",
+      sig(polled(false, 1000), { oldestInFlightMs: 1100 }),
+      sig(polled(false, 0)),
+      0,
+      "default",
+    ],
+    [
+      "an observed 2 s latency is still remembered 6 s later (poll period ~6 s)",
+      sig({ ...polled(false, 100, 8000), lastOkAt: NOW - 6000, lastLatencyMs: 2000 }),
+      sig(polled(false, 0)),
+      0,
+      "fallback",
+    ],
+    [
+      "observed latency newer than the poll wins",
+      sig({ ...polled(false, 0, 4000), lastOkAt: NOW - 100, lastLatencyMs: 2000 }),
+      sig(polled(false, 0)),
+      0,
+      "fallback",
+    ],
+    [
+      "a poll newer than the observation wins",
+      sig({ ...polled(false, 20, 100), lastOkAt: NOW - 2000, lastLatencyMs: 2000 }),
+      sig(polled(false, 0)),
+      0,
+      "default",
+    ],
+    [
+      "both failing, both probed recently: hold",
+      sig(polled(true, 2000), probing),
+      sig(polled(true, 1000), probing),
+      0,
+      "hold",
+    ],
+    [
+      "both failing, fallback probe due: probe fallback (patience spent)",
+      sig(polled(true, 2000), probing),
+      sig(polled(true, 1000)),
+      PATIENT,
+      "fallback",
+      true,
+    ],
+    [
+      "preview 30-40 s: default failing at 2000 ms is never probed (it may recover mid-delay and land late)",
+      sig(polled(true, 2000)),
+      sig(polled(true, 1000), probing),
+      0,
+      "hold",
+    ],
+    [
+      "final 120-150 s: default failing at 5000 ms, fallback ok: no probe, fallback (patience spent)",
+      sig(polled(true, 5000)),
+      sig(polled(false, 5)),
+      PATIENT,
+      "fallback",
+    ],
+    [
+      "both slow and working: hold (a late insert would break the audit)",
+      sig(polled(false, 2000)),
+      sig(polled(false, 5000)),
+      1000,
+      "hold",
+    ],
+    [
+      "both slow, waited past maxHold: the faster one",
+      sig(polled(false, 5000)),
+      sig(polled(false, 2000)),
+      31_000,
+      "fallback",
+    ],
+    [
+      "default slow, fallback failing: hold (probe fallback not due)",
+      sig(polled(false, 2000)),
+      sig(polled(true, 0), probing),
+      0,
+      "hold",
+    ],
+    [
+      "final 90s: default 2000 failing, fallback 1000 ok (patience spent)",
+      sig(polled(true, 2000)),
+      sig(polled(false, 1000)),
+      PATIENT,
+      "fallback",
+    ],
     ["final 150s: default 0 ok, fallback failing", sig(polled(false, 0)), sig(polled(true, 5)), 0, "default"],
-    ["preview 20-30 s: default failing, probed, fallback ok, a new payment: waits for default", sig(polled(true, 100), probing), sig(polled(false, 0)), 0, "hold"],
-    ["the same, the payment waited 19.9 s: still waits", sig(polled(true, 100), probing), sig(polled(false, 0)), PATIENT - 100, "hold"],
+    [
+      "preview 20-30 s: default failing, probed, fallback ok, a new payment: waits for default",
+      sig(polled(true, 100), probing),
+      sig(polled(false, 0)),
+      0,
+      "hold",
+    ],
+    [
+      "the same, the payment waited 19.9 s: still waits",
+      sig(polled(true, 100), probing),
+      sig(polled(false, 0)),
+      PATIENT - 100,
+      "hold",
+    ],
     ["the same, patience spent: fallback", sig(polled(true, 100), probing), sig(polled(false, 0)), PATIENT, "fallback"],
-    ["default erroring (observed), probed, a new payment: waits", sig(erroring, probing), sig(polled(false, 0)), 0, "hold"],
-    ["default slow, not failing: no waiting, fallback at once", sig(polled(false, 2000)), sig(polled(false, 0)), 0, "fallback"],
+    [
+      "default erroring (observed), probed, a new payment: waits",
+      sig(erroring, probing),
+      sig(polled(false, 0)),
+      0,
+      "hold",
+    ],
+    [
+      "default slow, not failing: no waiting, fallback at once",
+      sig(polled(false, 2000)),
+      sig(polled(false, 0)),
+      0,
+      "fallback",
+    ],
   ];
   it.each(cases)("%s -> %s", (_name, d, f, waited, target, probe = false) => {
     const r = route({ default: d, fallback: f }, NOW, waited, params);
@@ -59,7 +234,10 @@ describe("route", () => {
   });
 
   it("waits for nobody with feeHoldMs 0", () => {
-    const r = route({ default: sig(polled(true, 100), probing), fallback: sig(polled(false, 0)) }, NOW, 0, { ...params, feeHoldMs: 0 });
+    const r = route({ default: sig(polled(true, 100), probing), fallback: sig(polled(false, 0)) }, NOW, 0, {
+      ...params,
+      feeHoldMs: 0,
+    });
     expect(r.target).toBe("fallback");
   });
 
@@ -71,8 +249,11 @@ describe("route", () => {
 
 describe("assess", () => {
   it.each([
-    [sig(polled(false, 1199)), "ok"], [sig(polled(false, 1200)), "slow"], [sig(polled(true, 0)), "failing"],
-    [sig({}, { oldestInFlightMs: 5000 }), "slow"], [sig(erroring), "failing"],
+    [sig(polled(false, 1199)), "ok"],
+    [sig(polled(false, 1200)), "slow"],
+    [sig(polled(true, 0)), "failing"],
+    [sig({}, { oldestInFlightMs: 5000 }), "slow"],
+    [sig(erroring), "failing"],
   ] as const)("%# -> %s", (s, status) => {
     expect(assess(s, NOW, params).status).toBe(status);
   });

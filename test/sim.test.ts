@@ -10,7 +10,11 @@ const calm = customScenario({ name: "calm" }, [[0, 0, false, 0, false]]);
 
 describe("simulate", () => {
   it("is deterministic for a seed", () => {
-    const sc = customScenario({ name: "mixed" }, [[0, 0, false, 0, false], [3, 100, true, 20, false], [6, 1800, false, 0, false]]);
+    const sc = customScenario({ name: "mixed" }, [
+      [0, 0, false, 0, false],
+      [3, 100, true, 20, false],
+      [6, 1800, false, 0, false],
+    ]);
     const a = simulate({ scenario: sc, policy: ours, seed: 7 });
     const b = simulate({ scenario: sc, policy: ours, seed: 7 });
     expect(b).toEqual(a);
@@ -38,7 +42,11 @@ describe("simulate", () => {
   });
 
   it("with patience, a default failing for 5 s gets every payment: they wait for it", () => {
-    const sc = customScenario({ name: "blip", durationMs: 12_000 }, [[0, 0, false, 0, false], [2, 0, true, 0, false], [7, 0, false, 0, false]]);
+    const sc = customScenario({ name: "blip", durationMs: 12_000 }, [
+      [0, 0, false, 0, false],
+      [2, 0, true, 0, false],
+      [7, 0, false, 0, false],
+    ]);
     const patient = simulate({ scenario: sc, policy: ours, seed: 1 });
     expect(patient.processors.fallback.counted).toBe(0);
     expect(patient.processors.default.counted).toBe(patient.accepted);
@@ -58,7 +66,11 @@ describe("simulate", () => {
   });
 
   it("default-only waits for a failing default and drains when it recovers", () => {
-    const sc = customScenario({ name: "blip", durationMs: 12_000 }, [[0, 0, false, 0, false], [2, 0, true, 0, false], [5, 0, false, 0, false]]);
+    const sc = customScenario({ name: "blip", durationMs: 12_000 }, [
+      [0, 0, false, 0, false],
+      [2, 0, true, 0, false],
+      [5, 0, false, 0, false],
+    ]);
     const r = simulate({ scenario: sc, policy: policyByName("default-only"), seed: 1 });
     expect(r.processors.fallback.counted).toBe(0);
     expect(r.processors.default.counted).toBe(r.accepted);
@@ -66,7 +78,11 @@ describe("simulate", () => {
   });
 
   it("both failing: payments are held, then all land once one recovers", () => {
-    const sc = customScenario({ name: "both down", durationMs: 12_000 }, [[0, 0, false, 0, false], [2, 100, true, 100, true], [6, 0, false, 0, false]]);
+    const sc = customScenario({ name: "both down", durationMs: 12_000 }, [
+      [0, 0, false, 0, false],
+      [2, 100, true, 100, true],
+      [6, 0, false, 0, false],
+    ]);
     const r = simulate({ scenario: sc, policy: ours, seed: 1 });
     expect(r.holds).toBeGreaterThan(0);
     expect(r.lag).toBe(0);
@@ -82,7 +98,10 @@ describe("simulate", () => {
   });
 
   it("the overdue rule (now in ours) reacts sooner to a default that suddenly slows to 2 s", () => {
-    const sc = customScenario({ name: "jump", maxVus: 100, auditOffsetMs: 2000 }, [[0, 0, false, 0, false], [5, 2000, false, 0, false]]);
+    const sc = customScenario({ name: "jump", maxVus: 100, auditOffsetMs: 2000 }, [
+      [0, 0, false, 0, false],
+      [5, 2000, false, 0, false],
+    ]);
     const without = simulate({ scenario: sc, policy: ours, seed: 1, params: { overdueMarginMs: 1e9 } });
     const r = simulate({ scenario: sc, policy: ours, seed: 1 });
     expect(without.audit.risky).toBeGreaterThan(0);
@@ -91,16 +110,31 @@ describe("simulate", () => {
 
   it("never probes a failing processor whose delay is unsafe (it may recover mid-delay and land late)", () => {
     // default fails at 2 s delay, then recovers; fallback fine throughout
-    const sc = customScenario({ name: "recover", maxVus: 100, auditOffsetMs: 1500 }, [[0, 0, false, 0, false], [3, 2000, true, 0, false], [8, 20, false, 0, false]]);
+    const sc = customScenario({ name: "recover", maxVus: 100, auditOffsetMs: 1500 }, [
+      [0, 0, false, 0, false],
+      [3, 2000, true, 0, false],
+      [8, 20, false, 0, false],
+    ]);
     const r = simulate({ scenario: sc, policy: ours, seed: 1 });
     expect(r.audit.risky).toBe(0);
   });
 
   it("counts from the processors (final) or from our ledger (preview) at teardown", () => {
     // 5 s delay, run ends while the last payments are still inside the processor.
-    const rows: [number, number, boolean, number, boolean][] = [[0, 0, false, 0, false], [7, 5000, false, 5000, false]];
-    const byProc = simulate({ scenario: customScenario({ name: "p", countedFrom: "processors" }, rows), policy: policyByName("default-only"), seed: 1 });
-    const byUs = simulate({ scenario: customScenario({ name: "b", countedFrom: "backend" }, rows), policy: policyByName("default-only"), seed: 1 });
+    const rows: [number, number, boolean, number, boolean][] = [
+      [0, 0, false, 0, false],
+      [7, 5000, false, 5000, false],
+    ];
+    const byProc = simulate({
+      scenario: customScenario({ name: "p", countedFrom: "processors" }, rows),
+      policy: policyByName("default-only"),
+      seed: 1,
+    });
+    const byUs = simulate({
+      scenario: customScenario({ name: "b", countedFrom: "backend" }, rows),
+      policy: policyByName("default-only"),
+      seed: 1,
+    });
     expect(byProc.lag).toBeGreaterThan(0);
     expect(byUs.lag).toBeGreaterThanOrEqual(byProc.lag);
     expect(byProc.accepted).toBe(byUs.accepted);
@@ -147,7 +181,11 @@ describe("audit", () => {
 
   it("P(fine) is the share of check phases that hit an exposure", () => {
     // 100 late rows 10 ms apart, each exposed 12 ms: the union is [9995, 10997) = 1002 ms of the 10 s cycle.
-    const rows = Array.from({ length: 100 }, (_, i) => ({ r: 8000 + 10 * i, insertAt: 10_000 + 10 * i, recordAt: 10_002 + 10 * i }));
+    const rows = Array.from({ length: 100 }, (_, i) => ({
+      r: 8000 + 10 * i,
+      insertAt: 10_000 + 10 * i,
+      recordAt: 10_002 + 10 * i,
+    }));
     const a = audit(rows, o);
     expect(a.risky).toBe(100);
     expect(a.exposedMs).toBe(1002);

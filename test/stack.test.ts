@@ -7,12 +7,12 @@ import { randomUUID } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { normalizeCompose, parseCompose } from "../tools/stack/compose";
-import { localCaddyfile, makeRewriter, planService, type PlanContext } from "../tools/stack/plan";
-import { CFS_PERIOD_US } from "../tools/stack/cgroup";
 import { freePort } from "../tools/lib/ports";
 import { REPO_DIR } from "../tools/lib/repo";
-import { groupAlive, startStack, type Stack, type StopReport } from "../tools/stack/stack";
+import { CFS_PERIOD_US } from "../tools/stack/cgroup";
+import { normalizeCompose, parseCompose } from "../tools/stack/compose";
+import { localCaddyfile, makeRewriter, type PlanContext, planService } from "../tools/stack/plan";
+import { groupAlive, type Stack, type StopReport, startStack } from "../tools/stack/stack";
 
 const composeText = readFileSync(join(REPO_DIR, "docker-compose.yml"), "utf8");
 
@@ -22,7 +22,11 @@ describe("plan: compose names to local addresses", () => {
     repoDir: "/repo",
     composeDir: "/repo",
     runDir: "/run/x",
-    hostPorts: new Map([["redis:6379", 40001], ["api1:8080", 40002], ["worker:8080", 40003]]),
+    hostPorts: new Map([
+      ["redis:6379", 40001],
+      ["api1:8080", 40002],
+      ["worker:8080", 40003],
+    ]),
     lbPort: 29999,
     externalHosts: { "payment-processor-default": 8001, "payment-processor-fallback": 8002 },
     entry: "/repo/dist/node.js",
@@ -99,7 +103,9 @@ describe("the stack, started from docker-compose.yml", () => {
       try {
         execFileSync("which", [program], { stdio: "ignore" });
       } catch {
-        throw new Error(`${program} is not on PATH: the stack test needs it (Debian: apt-get install ${program === "caddy" ? "caddy" : "redis-server"})`);
+        throw new Error(
+          `${program} is not on PATH: the stack test needs it (Debian: apt-get install ${program === "caddy" ? "caddy" : "redis-server"})`,
+        );
       }
     }
     const [port, pDefault, pFallback] = [await freePort(), await freePort(), await freePort()];
@@ -129,7 +135,10 @@ describe("the stack, started from docker-compose.yml", () => {
         return res.status;
       }),
     );
-    expect(statuses.every((st) => st >= 200 && st < 300), `statuses: ${statuses.join(",")}`).toBe(true);
+    expect(
+      statuses.every((st) => st >= 200 && st < 300),
+      `statuses: ${statuses.join(",")}`,
+    ).toBe(true);
 
     type Side = { totalRequests: number; totalAmount: number };
     let summary: { default: Side; fallback: Side } | undefined;
@@ -140,7 +149,9 @@ describe("the stack, started from docker-compose.yml", () => {
       await new Promise((r) => setTimeout(r, 200));
     }
     expect(summary!.default.totalRequests + summary!.fallback.totalRequests, s.logTail("worker")).toBe(PAYMENTS);
-    expect(Math.round((summary!.default.totalAmount + summary!.fallback.totalAmount) * 100)).toBe(Math.round(PAYMENTS * AMOUNT * 100));
+    expect(Math.round((summary!.default.totalAmount + summary!.fallback.totalAmount) * 100)).toBe(
+      Math.round(PAYMENTS * AMOUNT * 100),
+    );
 
     const admin = async (which: "emulator-default" | "emulator-fallback") => {
       const address = s.services.find((x) => x.name === which)!.address;
@@ -182,9 +193,12 @@ describe("the stack, started from docker-compose.yml", () => {
           expect(Number(readFileSync(file("memory.limit_in_bytes"), "utf8"))).toBe(svc.memoryBytes);
         }
         if (existsSync(file("cpu.max"))) {
-          expect(readFileSync(file("cpu.max"), "utf8").trim()).toBe(`${Math.round(svc.cpus! * CFS_PERIOD_US)} ${CFS_PERIOD_US}`);
+          expect(readFileSync(file("cpu.max"), "utf8").trim()).toBe(
+            `${Math.round(svc.cpus! * CFS_PERIOD_US)} ${CFS_PERIOD_US}`,
+          );
         }
-        if (existsSync(file("memory.max"))) expect(Number(readFileSync(file("memory.max"), "utf8"))).toBe(svc.memoryBytes);
+        if (existsSync(file("memory.max")))
+          expect(Number(readFileSync(file("memory.max"), "utf8"))).toBe(svc.memoryBytes);
       }
     }
   });
@@ -204,7 +218,10 @@ describe("the stack, started from docker-compose.yml", () => {
       await res.arrayBuffer();
       statuses.push(res.status);
     }
-    expect(statuses.every((st) => st >= 200 && st < 300), `statuses after api1 died: ${statuses.join(",")}`).toBe(true);
+    expect(
+      statuses.every((st) => st >= 200 && st < 300),
+      `statuses after api1 died: ${statuses.join(",")}`,
+    ).toBe(true);
   }, 30_000);
 
   it("stops everything it started: no process, process group, cgroup or run directory left", async () => {
@@ -215,7 +232,8 @@ describe("the stack, started from docker-compose.yml", () => {
       expect(() => process.kill(svc.pid, 0), `${svc.name} pid ${svc.pid} still alive`).toThrow();
       expect(groupAlive(svc.pid), `${svc.name} process group ${svc.pid} still has members`).toBe(false);
       // SIGTERM is a clean stop for every service: exit code 0 (or death by that signal). api1 was killed above.
-      const clean = svc.name === "api1" ? svc.exit?.signal === "SIGKILL" : svc.exit?.code === 0 || svc.exit?.signal === "SIGTERM";
+      const clean =
+        svc.name === "api1" ? svc.exit?.signal === "SIGKILL" : svc.exit?.code === 0 || svc.exit?.signal === "SIGTERM";
       expect(clean, `${svc.name} exit ${JSON.stringify(svc.exit)}`).toBe(true);
     }
     for (const dir of s.cgroupDirs) expect(existsSync(dir), `${dir} left behind`).toBe(false);

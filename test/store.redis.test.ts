@@ -5,12 +5,12 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createRedisStore, type RedisStore } from "../adapters/stores/redis";
 import { connect, type OwnedConn } from "../adapters/stores/redis/connect";
 import { GROUP, keysFor } from "../adapters/stores/redis/keys";
-import { createRedisStore, type RedisStore } from "../adapters/stores/redis";
-import type { Consumer, QueueMessage, PaymentJob } from "../handlers/contract/types";
-import { job, testStore } from "./support/conformance/suite";
+import type { Consumer, PaymentJob, QueueMessage } from "../handlers/contract/types";
 import { startRedis, type TestRedis } from "../tools/lib/redis-server";
+import { job, testStore } from "./support/conformance/suite";
 
 // Short enough that reclaiming a dead consumer's messages fits a test; the heartbeat keeps live ones.
 const CLAIM_IDLE_MS = 500;
@@ -30,7 +30,14 @@ afterAll(async () => {
   if (raw && !redis.owned) {
     let cursor = "0";
     do {
-      const [next, keys] = await raw.sendCommand<[string, string[]]>(["SCAN", cursor, "MATCH", `${RUN}*`, "COUNT", "1000"]);
+      const [next, keys] = await raw.sendCommand<[string, string[]]>([
+        "SCAN",
+        cursor,
+        "MATCH",
+        `${RUN}*`,
+        "COUNT",
+        "1000",
+      ]);
       if (keys.length) await raw.sendCommand(["DEL", ...keys]);
       cursor = next;
     } while (cursor !== "0");
@@ -56,12 +63,30 @@ describe("redis adapter: crash cases", () => {
     const body = job();
     await s.queue.send(body);
     // A "process" that reads the entry and dies: it never acks, never heartbeats, never comes back.
-    const read = await raw.sendCommand<unknown[]>(["XREADGROUP", "GROUP", GROUP, "ghost", "COUNT", "1", "STREAMS", k.stream, ">"]);
+    const read = await raw.sendCommand<unknown[]>([
+      "XREADGROUP",
+      "GROUP",
+      GROUP,
+      "ghost",
+      "COUNT",
+      "1",
+      "STREAMS",
+      k.stream,
+      ">",
+    ]);
     expect(read).not.toBeNull();
     const ghostId = String((read as [[string, [[string]]]])[0][1][0][0]);
     const t = Date.now();
     const got: QueueMessage<PaymentJob>[] = [];
-    const c = s.queue.consume(async (b) => { for (const m of b.messages) { got.push(m); m.ack(); } }, { batchSize: 5, maxInFlight: 5, pollMs: 50 });
+    const c = s.queue.consume(
+      async (b) => {
+        for (const m of b.messages) {
+          got.push(m);
+          m.ack();
+        }
+      },
+      { batchSize: 5, maxInFlight: 5, pollMs: 50 },
+    );
     try {
       while (got.length === 0 && Date.now() - t < 10_000) await sleep(20);
       expect(got).toHaveLength(1);
@@ -112,14 +137,30 @@ describe("redis adapter: crash cases", () => {
     const a = await make(prefix);
     await a.queue.send(job());
     let retried = false;
-    const ca = a.queue.consume(async (b) => { for (const m of b.messages) { m.retry({ delaySeconds: 0.3 }); retried = true; } }, { batchSize: 1, maxInFlight: 1, pollMs: 50 });
+    const ca = a.queue.consume(
+      async (b) => {
+        for (const m of b.messages) {
+          m.retry({ delaySeconds: 0.3 });
+          retried = true;
+        }
+      },
+      { batchSize: 1, maxInFlight: 1, pollMs: 50 },
+    );
     while (!retried) await sleep(10);
     await sleep(50);
     await ca.stop(100);
     await a.close();
     const b = await make(prefix);
     const got: number[] = [];
-    const cb = b.queue.consume(async (bt) => { for (const m of bt.messages) { got.push(m.attempts); m.ack(); } }, { batchSize: 1, maxInFlight: 1, pollMs: 50 });
+    const cb = b.queue.consume(
+      async (bt) => {
+        for (const m of bt.messages) {
+          got.push(m.attempts);
+          m.ack();
+        }
+      },
+      { batchSize: 1, maxInFlight: 1, pollMs: 50 },
+    );
     try {
       const t = Date.now();
       while (got.length === 0 && Date.now() - t < 10_000) await sleep(20);
@@ -137,7 +178,14 @@ describe("redis adapter: crash cases", () => {
     try {
       const s = await createRedisStore({ url: sock, prefix: "sock:" });
       try {
-        expect(await s.ledger.record({ correlationId: randomUUID(), processor: "fallback", requestedAt: 1000, amountCents: 5 })).toBe(true);
+        expect(
+          await s.ledger.record({
+            correlationId: randomUUID(),
+            processor: "fallback",
+            requestedAt: 1000,
+            amountCents: 5,
+          }),
+        ).toBe(true);
         expect((await s.ledger.summary()).fallback).toEqual({ totalRequests: 1, totalCents: 5 });
       } finally {
         await s.close();
@@ -149,6 +197,8 @@ describe("redis adapter: crash cases", () => {
   }, 20_000);
 
   it("a missing Redis is a clear error, not a hang", async () => {
-    await expect(createRedisStore({ url: "redis://127.0.0.1:1", prefix: "x:" })).rejects.toThrow(/cannot connect to Redis/);
+    await expect(createRedisStore({ url: "redis://127.0.0.1:1", prefix: "x:" })).rejects.toThrow(
+      /cannot connect to Redis/,
+    );
   }, 20_000);
 });

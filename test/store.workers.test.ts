@@ -3,8 +3,8 @@
 // and run through the store's runBatch there, as in production; the suite's handlers decide on the Node side.
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import type { Store } from "../handlers/contract/types";
 import { cfDelaySeconds } from "../adapters/stores/workers/queue";
+import type { Store } from "../handlers/contract/types";
 import { testStore } from "./support/conformance/suite";
 import { type Harness, type HarnessStore, pushDelivery, startHarness } from "./support/workers/harness";
 
@@ -33,7 +33,17 @@ testStore("workers (Durable Object and Queue, in Miniflare)", async () => h.stor
 describe("workers store: Cloudflare Queue glue", () => {
   it("retry delays are whole seconds, rounded up", () => {
     const cases: [number | undefined, number][] = [
-      [undefined, 0], [0, 0], [-1, 0], [Number.NaN, 0], [0.001, 1], [0.05, 1], [0.3, 1], [1, 1], [1.01, 2], [2, 2], [1e9, 43_200],
+      [undefined, 0],
+      [0, 0],
+      [-1, 0],
+      [Number.NaN, 0],
+      [0.001, 1],
+      [0.05, 1],
+      [0.3, 1],
+      [1, 1],
+      [1.01, 2],
+      [2, 2],
+      [1e9, 43_200],
     ];
     for (const [input, want] of cases) expect(cfDelaySeconds(input), String(input)).toBe(want);
   });

@@ -2,16 +2,20 @@ import { afterEach, describe, expect, it } from "vitest";
 import { createMemoryStore } from "../adapters/stores/memory";
 import { createHandlers, loadConfig, makeEnv } from "../handlers";
 import { fetchTransport } from "../handlers/contract/transport";
-import { startEmulator, type Emulator } from "../tools/emulator/server";
+import { type Emulator, startEmulator } from "../tools/emulator/server";
 
 const handlers = createHandlers();
 
 describe("scheduled tick", () => {
   let emus: Emulator[] = [];
-  afterEach(async () => { await Promise.all(emus.map((e) => e.close())); emus = []; });
+  afterEach(async () => {
+    await Promise.all(emus.map((e) => e.close()));
+    emus = [];
+  });
 
   it("polls each processor once per window across instances and shares the answer", async () => {
-    const def = await startEmulator({ fee: 0.05, delay: 70 }), fb = await startEmulator({ fee: 0.15, failure: true });
+    const def = await startEmulator({ fee: 0.05, delay: 70 }),
+      fb = await startEmulator({ fee: 0.15, failure: true });
     emus = [def, fb];
     const store = createMemoryStore(); // shared by both "instances"
     const vars = { PROCESSOR_DEFAULT_URL: def.url, PROCESSOR_FALLBACK_URL: fb.url, HEALTH_WINDOW_MS: "60000" };
@@ -30,7 +34,11 @@ describe("scheduled tick", () => {
 
   it("gives up on a processor that does not answer, within the health timeout", async () => {
     const store = createMemoryStore();
-    const vars = { PROCESSOR_DEFAULT_URL: "http://127.0.0.1:9", PROCESSOR_FALLBACK_URL: "http://127.0.0.1:9", HEALTH_TIMEOUT_MS: "500" };
+    const vars = {
+      PROCESSOR_DEFAULT_URL: "http://127.0.0.1:9",
+      PROCESSOR_FALLBACK_URL: "http://127.0.0.1:9",
+      HEALTH_TIMEOUT_MS: "500",
+    };
     const e = makeEnv(store, loadConfig(vars), fetchTransport(loadConfig(vars).processorUrls), "c");
     await handlers.scheduled(e);
     expect((await store.health.read()).default.polledAt).toBe(0);

@@ -5,10 +5,16 @@ const id = "4a7901b8-7d26-4d9d-aa19-4dc1c7cf60b3";
 
 describe("parsePayment", () => {
   it("accepts the contest body and ignores unknown fields", () => {
-    expect(parsePayment(JSON.stringify({ correlationId: id, amount: 19.9, extra: [1] }))).toEqual({ correlationId: id, amountCents: 1990 });
+    expect(parsePayment(JSON.stringify({ correlationId: id, amount: 19.9, extra: [1] }))).toEqual({
+      correlationId: id,
+      amountCents: 1990,
+    });
   });
   it("keeps one spelling of a UUID: lower case", () => {
-    expect(parsePayment(JSON.stringify({ correlationId: id.toUpperCase(), amount: 1 }))).toEqual({ correlationId: id, amountCents: 100 });
+    expect(parsePayment(JSON.stringify({ correlationId: id.toUpperCase(), amount: 1 }))).toEqual({
+      correlationId: id,
+      amountCents: 100,
+    });
   });
   it.each([
     ["", undefined],
@@ -41,7 +47,8 @@ describe("parsePayment", () => {
 describe("parseWindow", () => {
   it("reads both ends with ms precision", () => {
     expect(parseWindow("2025-07-15T12:34:56.000Z", "2025-07-15T12:34:56.999Z")).toEqual({
-      from: Date.UTC(2025, 6, 15, 12, 34, 56, 0), to: Date.UTC(2025, 6, 15, 12, 34, 56, 999),
+      from: Date.UTC(2025, 6, 15, 12, 34, 56, 0),
+      to: Date.UTC(2025, 6, 15, 12, 34, 56, 999),
     });
   });
   it("leaves missing or empty ends open", () => {
@@ -49,16 +56,26 @@ describe("parseWindow", () => {
     expect(parseWindow("", "2025-07-15T12:34:56Z")).toEqual({ to: Date.UTC(2025, 6, 15, 12, 34, 56) });
   });
   it("accepts real month ends, leap days included", () => {
-    expect(parseWindow("2024-02-29T00:00:00.000Z", "2025-12-31T23:59:59.999Z")).toEqual({ from: Date.UTC(2024, 1, 29), to: Date.UTC(2025, 11, 31, 23, 59, 59, 999) });
+    expect(parseWindow("2024-02-29T00:00:00.000Z", "2025-12-31T23:59:59.999Z")).toEqual({
+      from: Date.UTC(2024, 1, 29),
+      to: Date.UTC(2025, 11, 31, 23, 59, 59, 999),
+    });
   });
   it("accepts explicit offsets", () => {
-    expect(parseWindow("2025-07-15T09:34:56.000-03:00", undefined)).toEqual({ from: Date.UTC(2025, 6, 15, 12, 34, 56) });
+    expect(parseWindow("2025-07-15T09:34:56.000-03:00", undefined)).toEqual({
+      from: Date.UTC(2025, 6, 15, 12, 34, 56),
+    });
   });
   it.each([
-    ["yesterday", undefined, "from"], ["2025-07-15", undefined, "from"], [undefined, "2025-13-45T00:00:00Z", "to"],
-    ["2025-07-15T12:34:56.000", undefined, "from"], ["1752582896000", undefined, "from"],
+    ["yesterday", undefined, "from"],
+    ["2025-07-15", undefined, "from"],
+    [undefined, "2025-13-45T00:00:00Z", "to"],
+    ["2025-07-15T12:34:56.000", undefined, "from"],
+    ["1752582896000", undefined, "from"],
     ["2025-07-15T12:34:57.000Z", "2025-07-15T12:34:56.000Z", "from"],
-    ["2025-02-29T00:00:00.000Z", undefined, "from"], [undefined, "2024-04-31T00:00:00Z", "to"], ["2025-00-10T00:00:00Z", undefined, "from"],
+    ["2025-02-29T00:00:00.000Z", undefined, "from"],
+    [undefined, "2024-04-31T00:00:00Z", "to"],
+    ["2025-00-10T00:00:00Z", undefined, "from"],
     ["2025-07-15T25:00:00Z", undefined, "from"],
   ])("rejects from=%s to=%s", (from, to, field) => {
     const r = parseWindow(from, to);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { createMemoryStore } from "../adapters/stores/memory";
 import { startRuntime } from "../adapters/runtimes/node/runtime";
 import { warmUp } from "../adapters/runtimes/node/warmup";
+import { createMemoryStore } from "../adapters/stores/memory";
 import { createHandlers, loadConfig } from "../handlers";
 
 describe("API warm-up", () => {
@@ -19,13 +19,18 @@ describe("API warm-up", () => {
       expect(await store.queue.depth()).toEqual({ ready: 0, pending: 0, delayed: 0 });
       expect(rt.env.metrics.get("accepted_total")).toBe(0);
       const s = await (await fetch(`${rt.url}/payments-summary`)).json();
-      expect(s).toEqual({ default: { totalRequests: 0, totalAmount: 0 }, fallback: { totalRequests: 0, totalAmount: 0 } });
+      expect(s).toEqual({
+        default: { totalRequests: 0, totalAmount: 0 },
+        fallback: { totalRequests: 0, totalAmount: 0 },
+      });
     } finally {
       await rt.close();
     }
   });
 
   it("refuses a WARMUP_REQUESTS that is not a whole number", async () => {
-    await expect(startRuntime({ PORT: "0", WARMUP_REQUESTS: "lots" }, { store: createMemoryStore(), quiet: true })).rejects.toThrow(/WARMUP_REQUESTS=lots/);
+    await expect(
+      startRuntime({ PORT: "0", WARMUP_REQUESTS: "lots" }, { store: createMemoryStore(), quiet: true }),
+    ).rejects.toThrow(/WARMUP_REQUESTS=lots/);
   });
 });

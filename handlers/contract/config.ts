@@ -75,7 +75,8 @@ export const VARS = {
     kind: "enum",
     default: "all",
     values: ["all", "api", "worker"],
-    meaning: "`api`: HTTP only; `worker`: queue consumer and health tick (serves `/healthz` and `/metrics` only); `all`: both",
+    meaning:
+      "`api`: HTTP only; `worker`: queue consumer and health tick (serves `/healthz` and `/metrics` only); `all`: both",
     uses: NODE,
   },
   STORE: {
@@ -167,7 +168,8 @@ export const VARS = {
     pattern: /^[\x21-\x7e]+$/,
     allowed: "printable ASCII without spaces (it travels in a header)",
     unset: "to leave POST /purge-payments open",
-    meaning: "`POST /purge-payments` needs the header `X-Purge-Token` with this value (unset: open, as the contest's load test expects)",
+    meaning:
+      "`POST /purge-payments` needs the header `X-Purge-Token` with this value (unset: open, as the contest's load test expects)",
     uses: ["api", "workers"],
   },
   MAX_IN_FLIGHT: {
@@ -345,7 +347,11 @@ type ValueOf<D> = D extends { kind: "enum"; values: readonly (infer V)[] }
     ? number
     : string;
 /** The value of each variable: the default when unset, undefined for an unset variable without one. */
-export type Vars = { [K in VarName]: (typeof VARS)[K] extends { default: unknown } ? ValueOf<(typeof VARS)[K]> : ValueOf<(typeof VARS)[K]> | undefined };
+export type Vars = {
+  [K in VarName]: (typeof VARS)[K] extends { default: unknown }
+    ? ValueOf<(typeof VARS)[K]>
+    : ValueOf<(typeof VARS)[K]> | undefined;
+};
 
 export type EnvLike = Record<string, string | undefined>;
 
@@ -428,7 +434,8 @@ export function readVars(env: EnvLike): Vars {
     }
     const v = parse(d, raw);
     if (v === undefined) {
-      const unset = d.default !== undefined ? `unset it for the default ${d.default}` : `unset it ${d.unset ?? "to leave it off"}`;
+      const unset =
+        d.default !== undefined ? `unset it for the default ${d.default}` : `unset it ${d.unset ?? "to leave it off"}`;
       problems.push(`${name}=${shown(raw)}: expected ${describeAllowed(d)}; ${unset}`);
     }
     out[name] = v;

@@ -6,7 +6,9 @@ export type Level = "debug" | "info" | "warn" | "error";
 const RANK: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
 let threshold = RANK.warn;
-let sink: (line: string) => void = (line) => { console.error(line); }; // console exists in every runtime
+let sink: (line: string) => void = (line) => {
+  console.error(line);
+}; // console exists in every runtime
 const REPEAT_WINDOW_MS = 1000;
 const recent = new Map<string, { at: number; suppressed: number }>();
 
@@ -21,9 +23,14 @@ export function log(level: Level, event: string, fields: Record<string, unknown>
   if (RANK[level] < threshold) return;
   const now = Date.now();
   const r = recent.get(event);
-  if (r && now - r.at < REPEAT_WINDOW_MS) { r.suppressed++; return; }
+  if (r && now - r.at < REPEAT_WINDOW_MS) {
+    r.suppressed++;
+    return;
+  }
   const suppressed = r?.suppressed ?? 0;
   recent.set(event, { at: now, suppressed: 0 });
   if (recent.size > 1000) recent.clear(); // event names are a small fixed set; this only bounds a bug
-  sink(JSON.stringify({ t: new Date(now).toISOString(), level, event, ...fields, ...(suppressed ? { suppressed } : {}) }));
+  sink(
+    JSON.stringify({ t: new Date(now).toISOString(), level, event, ...fields, ...(suppressed ? { suppressed } : {}) }),
+  );
 }

@@ -3,7 +3,11 @@
 type Labels = Record<string, string>;
 
 const key = (name: string, labels?: Labels) =>
-  labels ? `${name}{${Object.entries(labels).map(([k, v]) => `${k}="${v}"`).join(",")}}` : name;
+  labels
+    ? `${name}{${Object.entries(labels)
+        .map(([k, v]) => `${k}="${v}"`)
+        .join(",")}}`
+    : name;
 
 const LATENCY_BUCKETS_MS = [5, 10, 25, 50, 100, 250, 500, 1000, 1500, 2500, 5000, 10000];
 
@@ -34,7 +38,10 @@ export class Metrics {
   observeLatency(processor: string, ms: number, name = "processor_latency_ms") {
     const k = key(name, { processor });
     let h = this.hist.get(k);
-    if (!h) { h = { buckets: LATENCY_BUCKETS_MS.map(() => 0), sum: 0, count: 0 }; this.hist.set(k, h); }
+    if (!h) {
+      h = { buckets: LATENCY_BUCKETS_MS.map(() => 0), sum: 0, count: 0 };
+      this.hist.set(k, h);
+    }
     for (let i = 0; i < LATENCY_BUCKETS_MS.length; i++) if (ms <= LATENCY_BUCKETS_MS[i]!) h.buckets[i]!++;
     h.sum += ms;
     h.count++;
@@ -48,16 +55,22 @@ export class Metrics {
       if (g) g.push(line);
       else groups.set(name, [line]);
     };
-    const base = (k: string) => { const i = k.indexOf("{"); return i < 0 ? k : k.slice(0, i); };
+    const base = (k: string) => {
+      const i = k.indexOf("{");
+      return i < 0 ? k : k.slice(0, i);
+    };
     for (const [k, v] of this.counters) add(base(k), `${k} ${v}`);
     for (const [name, read] of this.gauges) {
       try {
         for (const [suffix, v] of Object.entries(await read())) add(name, `${name}${suffix} ${v}`);
-      } catch { /* a gauge whose source is down is left out of this scrape */ }
+      } catch {
+        /* a gauge whose source is down is left out of this scrape */
+      }
     }
     for (const [k, h] of this.hist) {
       const [name, labels] = [base(k), k.slice(k.indexOf("{") + 1, -1)];
-      for (const [i, b] of LATENCY_BUCKETS_MS.entries()) add(name, `${name}_bucket{${labels},le="${b}"} ${h.buckets[i]}`);
+      for (const [i, b] of LATENCY_BUCKETS_MS.entries())
+        add(name, `${name}_bucket{${labels},le="${b}"} ${h.buckets[i]}`);
       add(name, `${name}_bucket{${labels},le="+Inf"} ${h.count}`);
       add(name, `${name}_sum{${labels}} ${h.sum}`);
       add(name, `${name}_count{${labels}} ${h.count}`);
@@ -74,10 +87,18 @@ export class Metrics {
 
 export function describeMetrics(m: Metrics) {
   m.describe("accepted_total", "counter", "POST /payments answered 202 (durably queued)");
-  m.describe("rejected_total", "counter", "POST /payments refused, by reason (bad field, queue unavailable or slow, overload)");
+  m.describe(
+    "rejected_total",
+    "counter",
+    "POST /payments refused, by reason (bad field, queue unavailable or slow, overload)",
+  );
   m.describe("pending_accepts", "gauge", "POST /payments waiting for the queue to take the payment");
   m.describe("forwarded_total", "counter", "payments recorded after a processor stored them, by processor");
-  m.describe("processor_responses_total", "counter", "processor answers by outcome (stored, duplicate, rejected, busy, malformed, in-doubt)");
+  m.describe(
+    "processor_responses_total",
+    "counter",
+    "processor answers by outcome (stored, duplicate, rejected, busy, malformed, in-doubt)",
+  );
   m.describe("in_doubt_total", "counter", "payment requests that timed out or lost their connection");
   m.describe("forward_retries_total", "counter", "payments sent back to the queue, by reason");
   m.describe("router_decisions_total", "counter", "routing decisions by target");

@@ -1,6 +1,10 @@
 import type { ProcessorName } from "./types";
 
-export interface ProcessorRequest { method: "GET" | "POST"; path: string; body?: string; }
+export interface ProcessorRequest {
+  method: "GET" | "POST";
+  path: string;
+  body?: string;
+}
 
 export type TransportAnswer = { status: number; body: string } | { error: "timeout" | "network"; message: string };
 

@@ -111,14 +111,16 @@ export interface LedgerEntry {
 
 /** Throws, naming the field, unless `e` is a ledger entry every adapter can store exactly. */
 export function checkLedgerEntry(e: LedgerEntry): void {
-  if (!PROCESSORS.includes(e.processor)) throw new Error(`ledger.record: unknown processor ${JSON.stringify(e.processor)}; use "default" or "fallback"`);
+  if (!PROCESSORS.includes(e.processor))
+    throw new Error(`ledger.record: unknown processor ${JSON.stringify(e.processor)}; use "default" or "fallback"`);
   if (!Number.isSafeInteger(e.requestedAt) || e.requestedAt < 0) {
     throw new Error(`ledger.record: requestedAt must be epoch ms (a non-negative integer), got ${e.requestedAt}`);
   }
   if (!Number.isSafeInteger(e.amountCents) || e.amountCents < 0) {
     throw new Error(`ledger.record: amountCents must be a non-negative integer, got ${e.amountCents}`);
   }
-  if (typeof e.correlationId !== "string" || e.correlationId.length === 0) throw new Error("ledger.record: empty correlationId");
+  if (typeof e.correlationId !== "string" || e.correlationId.length === 0)
+    throw new Error("ledger.record: empty correlationId");
 }
 
 export interface ProcessorTotals {
@@ -207,13 +209,26 @@ export interface HealthStore {
 }
 
 export function emptyHealth(): ProcessorHealth {
-  return { failing: false, minResponseTime: 0, polledAt: 0, lastOkAt: 0, lastErrorAt: 0, errorStreak: 0, lastLatencyMs: 0 };
+  return {
+    failing: false,
+    minResponseTime: 0,
+    polledAt: 0,
+    lastOkAt: 0,
+    lastErrorAt: 0,
+    errorStreak: 0,
+    lastLatencyMs: 0,
+  };
 }
 
 /** Pure merge used by every adapter so observations mean the same everywhere. */
 export function applyObservation(h: ProcessorHealth, o: Observation): ProcessorHealth {
   if (o.ok) {
-    return { ...h, lastOkAt: Math.max(h.lastOkAt, o.at), errorStreak: 0, lastLatencyMs: o.latencyMs ?? h.lastLatencyMs };
+    return {
+      ...h,
+      lastOkAt: Math.max(h.lastOkAt, o.at),
+      errorStreak: 0,
+      lastLatencyMs: o.latencyMs ?? h.lastLatencyMs,
+    };
   }
   return { ...h, lastErrorAt: Math.max(h.lastErrorAt, o.at), errorStreak: h.errorStreak + 1 };
 }

@@ -1,13 +1,18 @@
 // Bundles the Workers entry (adapters/runtimes/workers/worker.ts) into one ES module for workerd: dist/worker.js.
 // `node tools/build/build-worker.mjs [outfile]`, or import { buildWorker } from it.
-import { build } from "esbuild";
-import { fileURLToPath, pathToFileURL } from "node:url";
+
 import { resolve } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { build } from "esbuild";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 
 /** Builds the Worker bundle; resolves the absolute path of the file written. */
-export async function buildWorker({ outfile = resolve(root, "dist/worker.js"), entry = "adapters/runtimes/workers/worker.ts", minify = false } = {}) {
+export async function buildWorker({
+  outfile = resolve(root, "dist/worker.js"),
+  entry = "adapters/runtimes/workers/worker.ts",
+  minify = false,
+} = {}) {
   await build({
     absWorkingDir: root,
     entryPoints: [entry],

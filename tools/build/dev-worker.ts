@@ -6,16 +6,24 @@
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { LogLevel } from "miniflare";
-import { type Config, loadConfig, varsUsedBy } from "../../handlers/contract/config";
 import { COMPATIBILITY_DATE, QUEUE_CONSUMER, startLocalWorker } from "../../adapters/runtimes/workers/local";
+import { type Config, loadConfig, varsUsedBy } from "../../handlers/contract/config";
 import { buildWorker } from "./build-worker.mjs";
 
 const USAGE = "usage: npm run dev:worker -- [--port 9999] [--host 0.0.0.0] [--verbose]";
 
 const { values } = parseArgs({
-  options: { port: { type: "string" }, host: { type: "string" }, verbose: { type: "boolean" }, help: { type: "boolean" } },
+  options: {
+    port: { type: "string" },
+    host: { type: "string" },
+    verbose: { type: "boolean" },
+    help: { type: "boolean" },
+  },
 });
-if (values.help) { console.log(USAGE); process.exit(0); }
+if (values.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
 // The settings are read as the Node runtime reads them, so a bad one stops us here, with the variable's name,
 // rather than the Worker on its first request.
 let config: Config;
@@ -43,20 +51,27 @@ const scriptPath = await buildWorker();
 // The Books object's SQLite files on tmpfs when there is one: every DO write waits for its commit, and a
 // disk fsync per commit caps forwarding far below the contest's rates. The state is thrown away at exit.
 const persistDir = existsSync("/dev/shm") ? mkdtempSync("/dev/shm/rinha-dev-worker-") : undefined;
-const removeState = () => { if (persistDir) rmSync(persistDir, { recursive: true, force: true }); };
-const worker = await startLocalWorker(vars, { scriptPath, port, host, persistDir, logLevel: values.verbose ? LogLevel.INFO : LogLevel.WARN })
-  .catch((err: Error) => {
-    console.error(`rinha: cannot start Miniflare on ${host}:${port}: ${err.message}`);
-    removeState();
-    process.exit(1);
-  });
+const removeState = () => {
+  if (persistDir) rmSync(persistDir, { recursive: true, force: true });
+};
+const worker = await startLocalWorker(vars, {
+  scriptPath,
+  port,
+  host,
+  persistDir,
+  logLevel: values.verbose ? LogLevel.INFO : LogLevel.WARN,
+}).catch((err: Error) => {
+  console.error(`rinha: cannot start Miniflare on ${host}:${port}: ${err.message}`);
+  removeState();
+  process.exit(1);
+});
 
 const shown = host === "0.0.0.0" ? `http://127.0.0.1:${new URL(worker.url).port}` : worker.url;
 console.log(
   `rinha: runtime=workerd (miniflare) store=workers url=${shown} default=${config.processorUrls.default} ` +
-  `fallback=${config.processorUrls.fallback} fees=${config.router.fees.default}/${config.router.fees.fallback} ` +
-  `tick=${worker.tickMs}ms queue=maxBatchSize:${QUEUE_CONSUMER.maxBatchSize},maxBatchTimeout:${QUEUE_CONSUMER.maxBatchTimeout}s,maxRetries:${QUEUE_CONSUMER.maxRetries} ` +
-  `compat=${COMPATIBILITY_DATE}`,
+    `fallback=${config.processorUrls.fallback} fees=${config.router.fees.default}/${config.router.fees.fallback} ` +
+    `tick=${worker.tickMs}ms queue=maxBatchSize:${QUEUE_CONSUMER.maxBatchSize},maxBatchTimeout:${QUEUE_CONSUMER.maxBatchTimeout}s,maxRetries:${QUEUE_CONSUMER.maxRetries} ` +
+    `compat=${COMPATIBILITY_DATE}`,
 );
 
 // Miniflare's own exit hook stops workerd on SIGINT/SIGTERM and exits (130/143); all state was in memory, so

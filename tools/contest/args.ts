@@ -41,11 +41,21 @@ export function parse(argv: string[]): Args {
   const { values: v } = parseArgs({
     args: argv,
     options: {
-      scenario: { type: "string" }, "max-vus": { type: "string" }, "duration-scale": { type: "string" },
-      target: { type: "string" }, emulators: { type: "string" }, "default-url": { type: "string" },
-      "fallback-url": { type: "string" }, token: { type: "string" }, participant: { type: "string" },
-      out: { type: "string" }, "floor-file": { type: "string" }, "assert-clean": { type: "boolean" },
-      floor: { type: "boolean" }, "floor-seconds": { type: "string" }, caddyfile: { type: "string" },
+      scenario: { type: "string" },
+      "max-vus": { type: "string" },
+      "duration-scale": { type: "string" },
+      target: { type: "string" },
+      emulators: { type: "string" },
+      "default-url": { type: "string" },
+      "fallback-url": { type: "string" },
+      token: { type: "string" },
+      participant: { type: "string" },
+      out: { type: "string" },
+      "floor-file": { type: "string" },
+      "assert-clean": { type: "boolean" },
+      floor: { type: "boolean" },
+      "floor-seconds": { type: "string" },
+      caddyfile: { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -53,7 +63,8 @@ export function parse(argv: string[]): Args {
   const scenario = SCENARIOS[v.scenario as Scenario["name"]];
   if (!scenario) throw new UsageError(`--scenario must be preview or final, got ${JSON.stringify(v.scenario)}`);
   const emulators = v.emulators ?? "start";
-  if (emulators !== "start" && emulators !== "running") throw new UsageError(`--emulators must be start or running, got ${emulators}`);
+  if (emulators !== "start" && emulators !== "running")
+    throw new UsageError(`--emulators must be start or running, got ${emulators}`);
   return {
     scenario,
     maxVus: v["max-vus"] === undefined ? undefined : positive("--max-vus", v["max-vus"], true),
@@ -75,7 +86,8 @@ export function parse(argv: string[]): Args {
 
 function positive(name: string, s: string, integer = false): number {
   const n = Number(s);
-  if (!(n > 0) || (integer && !Number.isInteger(n))) throw new UsageError(`${name} must be a positive ${integer ? "integer" : "number"}, got ${s}`);
+  if (!(n > 0) || (integer && !Number.isInteger(n)))
+    throw new UsageError(`${name} must be a positive ${integer ? "integer" : "number"}, got ${s}`);
   return n;
 }
 

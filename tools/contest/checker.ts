@@ -6,14 +6,25 @@ import { timed } from "./http";
 import type { Latencies } from "./latency";
 import type { Processor } from "./processors";
 import type { Plan, Stage } from "./scenarios";
-import { inconsistencyFinal, inconsistencyPreview, type BackendSummary } from "./score";
+import { type BackendSummary, inconsistencyFinal, inconsistencyPreview } from "./score";
 
-const ZERO_BACKEND: BackendSummary = { default: { totalRequests: 0, totalAmount: 0 }, fallback: { totalRequests: 0, totalAmount: 0 } };
+const ZERO_BACKEND: BackendSummary = {
+  default: { totalRequests: 0, totalAmount: 0 },
+  fallback: { totalRequests: 0, totalAmount: 0 },
+};
 
-export interface Backend { d: Dispatcher; prefix: string }
+export interface Backend {
+  d: Dispatcher;
+  prefix: string;
+}
 
 /** GET /payments-summary (timed); zeros when it failed, like the official script. */
-export async function backendSummary(lat: Latencies, b: Backend, from: string, to: string): Promise<BackendSummary & { ok: boolean; status: number }> {
+export async function backendSummary(
+  lat: Latencies,
+  b: Backend,
+  from: string,
+  to: string,
+): Promise<BackendSummary & { ok: boolean; status: number }> {
   const r = await timed(lat, b.d, { method: "GET", path: `${b.prefix}/payments-summary?from=${from}&to=${to}` });
   if (r.status !== 200) return { ...ZERO_BACKEND, ok: false, status: r.status };
   try {
@@ -24,8 +35,12 @@ export async function backendSummary(lat: Latencies, b: Backend, from: string, t
 }
 
 export interface Check {
-  atS: number; from: string; to: string; value: number;
-  backend: { default: number; fallback: number }; processors: { default: number; fallback: number };
+  atS: number;
+  from: string;
+  to: string;
+  value: number;
+  backend: { default: number; fallback: number };
+  processors: { default: number; fallback: number };
   backendOk: boolean;
 }
 
@@ -33,7 +48,12 @@ export class Checker {
   total = 0;
   readonly checks: Check[] = [];
 
-  constructor(private plan: Plan, private lat: Latencies, private backend: Backend, private procs: { default: Processor; fallback: Processor }) {}
+  constructor(
+    private plan: Plan,
+    private lat: Latencies,
+    private backend: Backend,
+    private procs: { default: Processor; fallback: Processor },
+  ) {}
 
   /** Like k6's constant-vus checker: check, sleep ~10 s, until the run's end. */
   async run(t0: number): Promise<void> {
@@ -61,7 +81,10 @@ export class Checker {
     const value = c.formula === "absolute" ? inconsistencyFinal(b, d, f) : inconsistencyPreview(b, d, f);
     this.total += value;
     const check: Check = {
-      atS: (performance.now() - t0) / 1000, from, to, value,
+      atS: (performance.now() - t0) / 1000,
+      from,
+      to,
+      value,
       backend: { default: b.default.totalRequests, fallback: b.fallback.totalRequests },
       processors: { default: d.totalRequests, fallback: f.totalRequests },
       backendOk: b.ok,
@@ -71,10 +94,17 @@ export class Checker {
   }
 }
 
-export interface AppliedStage extends Stage { appliedAtS: number; ok: boolean }
+export interface AppliedStage extends Stage {
+  appliedAtS: number;
+  ok: boolean;
+}
 
 /** Applies each stage at its (scaled) second through the admin endpoints, in the official order. */
-export async function runStages(plan: Plan, procs: { default: Processor; fallback: Processor }, t0: number): Promise<AppliedStage[]> {
+export async function runStages(
+  plan: Plan,
+  procs: { default: Processor; fallback: Processor },
+  t0: number,
+): Promise<AppliedStage[]> {
   const applied: AppliedStage[] = [];
   for (const [i, st] of plan.scenario.stages.entries()) {
     const at = plan.stageAtMs[i]!;

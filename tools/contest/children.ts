@@ -3,6 +3,7 @@
 import { type Child, spawnChild, spawnTs as spawnTsChild, waitHttp } from "../lib/procs";
 
 export type { Child };
+
 const children: Child[] = [];
 
 /** Runs a TypeScript file of the repository with this Node and tsx's loader; `env` adds to this process's. */
@@ -19,7 +20,13 @@ export function spawnCmd(name: string, cmd: string, args: string[], env: NodeJS.
 }
 
 /** Waits until `url` + `path` answers `ok(status)`; fails with the child's output when it died or timed out. */
-export function waitReady(child: Child, url: string, path: string, ok: (s: number) => boolean, timeoutMs = 20_000): Promise<void> {
+export function waitReady(
+  child: Child,
+  url: string,
+  path: string,
+  ok: (s: number) => boolean,
+  timeoutMs = 20_000,
+): Promise<void> {
   return waitHttp(child, url + path, { ok, timeoutMs, headers: { "x-rinha-token": "123" } });
 }
 

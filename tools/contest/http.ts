@@ -2,11 +2,22 @@
 // so p99 covers backend POSTs, summaries and the processors' admin calls, like k6's
 // http_req_duration{expected_response:true} (status 200-399; timeouts and errors excluded).
 import { performance } from "node:perf_hooks";
-import { Pool, type Dispatcher } from "undici";
+import { type Dispatcher, Pool } from "undici";
 import type { Latencies } from "./latency";
 
-export interface Reply { status: number; ms: number; body: string; error?: string }
-export interface Req { method: "GET" | "POST" | "PUT"; path: string; headers?: Record<string, string>; body?: string; timeoutMs?: number }
+export interface Reply {
+  status: number;
+  ms: number;
+  body: string;
+  error?: string;
+}
+export interface Req {
+  method: "GET" | "POST" | "PUT";
+  path: string;
+  headers?: Record<string, string>;
+  body?: string;
+  timeoutMs?: number;
+}
 
 export const JSON_HEADERS = { "content-type": "application/json" };
 
@@ -16,11 +27,22 @@ export async function send(d: Dispatcher, r: Req): Promise<Reply> {
   const timer = setTimeout(() => ac.abort(), r.timeoutMs ?? 1500);
   const t0 = performance.now();
   try {
-    const res = await d.request({ method: r.method, path: r.path, headers: r.headers, body: r.body, signal: ac.signal });
+    const res = await d.request({
+      method: r.method,
+      path: r.path,
+      headers: r.headers,
+      body: r.body,
+      signal: ac.signal,
+    });
     const body = await res.body.text();
     return { status: res.statusCode, ms: performance.now() - t0, body };
   } catch (e) {
-    return { status: 0, ms: performance.now() - t0, body: "", error: ac.signal.aborted ? "timeout" : (e as Error).message };
+    return {
+      status: 0,
+      ms: performance.now() - t0,
+      body: "",
+      error: ac.signal.aborted ? "timeout" : (e as Error).message,
+    };
   } finally {
     clearTimeout(timer);
   }

@@ -54,12 +54,19 @@ export class Latencies {
 }
 
 /** p50/p99 per second from per-second samples (null where a second had none). */
-export function perSecondPercentiles(perSecond: number[][], seconds: number): { p50: (number | null)[]; p99: (number | null)[] } {
+export function perSecondPercentiles(
+  perSecond: number[][],
+  seconds: number,
+): { p50: (number | null)[]; p99: (number | null)[] } {
   const p50: (number | null)[] = [];
   const p99: (number | null)[] = [];
   for (let s = 0; s < seconds; s++) {
     const xs = perSecond[s];
-    if (!xs?.length) { p50.push(null); p99.push(null); continue; }
+    if (!xs?.length) {
+      p50.push(null);
+      p99.push(null);
+      continue;
+    }
     const sorted = Float64Array.from(xs).sort();
     p50.push(percentile(sorted, 0.5));
     p99.push(percentile(sorted, 0.99));

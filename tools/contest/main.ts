@@ -3,12 +3,12 @@
 // 2 when it could not run, 3 when the stage changes failed (the scenario was not reproduced).
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { parse, USAGE, UsageError, type Args } from "./args";
+import { type Args, parse, USAGE, UsageError } from "./args";
 import { stopChildren } from "./children";
-import { runFloor, type Floor } from "./floor";
+import { type Floor, runFloor } from "./floor";
 import { reportHtml } from "./report-html";
 import { officialOf } from "./results";
-import { log, runContest, type RunResult } from "./run";
+import { log, type RunResult, runContest } from "./run";
 
 async function main(): Promise<number> {
   let a: Args;
@@ -33,11 +33,24 @@ async function contestMain(a: Args): Promise<number> {
   const floorPath = a.floorFile ?? (existsSync("results/floor.json") ? "results/floor.json" : undefined);
   const floor = floorPath ? (JSON.parse(readFileSync(floorPath, "utf8")) as Floor) : null;
   const r = await runContest(a);
-  const official = officialOf({ participant: a.participant, maxVus: r.plan.maxVus, accepted: r.accepted, failed: r.failed, inconsistencies: r.inconsistencies, score: r.score });
+  const official = officialOf({
+    participant: a.participant,
+    maxVus: r.plan.maxVus,
+    accepted: r.accepted,
+    failed: r.failed,
+    inconsistencies: r.inconsistencies,
+    score: r.score,
+  });
   const out = a.out ?? join("results", `${a.scenario.name}-${stamp()}`);
   mkdirSync(out, { recursive: true });
-  writeFileSync(join(out, "results.json"), `${JSON.stringify({ ...official, extra: extraOf(a, r, floor, floorPath) }, null, 2)}\n`);
-  writeFileSync(join(out, "report.html"), reportHtml(r, official, floor, `Rinha 2025 ${a.scenario.name} — ${a.participant}`));
+  writeFileSync(
+    join(out, "results.json"),
+    `${JSON.stringify({ ...official, extra: extraOf(a, r, floor, floorPath) }, null, 2)}\n`,
+  );
+  writeFileSync(
+    join(out, "report.html"),
+    reportHtml(r, official, floor, `Rinha 2025 ${a.scenario.name} — ${a.participant}`),
+  );
   printSummary(r, floor);
   log(`wrote ${join(out, "results.json")} and ${join(out, "report.html")}`);
 
@@ -47,7 +60,9 @@ async function contestMain(a: Args): Promise<number> {
   }
   if (a.assertClean) {
     const problems = [
-      r.inconsistencies !== 0 || r.checksWithDifference !== 0 ? `inconsistencies ${r.inconsistencies} (${r.checksWithDifference} checks differed)` : "",
+      r.inconsistencies !== 0 || r.checksWithDifference !== 0
+        ? `inconsistencies ${r.inconsistencies} (${r.checksWithDifference} checks differed)`
+        : "",
       r.score.lag !== 0 ? `lag ${r.score.lag}` : "",
       r.failed !== 0 ? `failed POSTs ${r.failed}` : "",
       r.teardown.ok ? "" : "the teardown summaries failed",
@@ -64,15 +79,32 @@ async function contestMain(a: Args): Promise<number> {
 function extraOf(a: Args, r: RunResult, floor: Floor | null, floorPath?: string) {
   return {
     runner: "tools/contest (rinha-payments)",
-    scenario: a.scenario.name, mirrors: a.scenario.script, target: a.target, emulators: a.emulators,
-    duration_s: r.plan.durationMs / 1000, duration_scale: a.durationScale, max_vus: r.plan.maxVus, amount: a.scenario.amount,
-    fees: a.scenario.fees, wall_s: r.wallS,
-    p99_raw_ms: r.p99RawMs, p50_ms: r.p50Ms, p99_posts_only_ms: r.postP99Ms, requests_timed: r.requestsTimed,
+    scenario: a.scenario.name,
+    mirrors: a.scenario.script,
+    target: a.target,
+    emulators: a.emulators,
+    duration_s: r.plan.durationMs / 1000,
+    duration_scale: a.durationScale,
+    max_vus: r.plan.maxVus,
+    amount: a.scenario.amount,
+    fees: a.scenario.fees,
+    wall_s: r.wallS,
+    p99_raw_ms: r.p99RawMs,
+    p50_ms: r.p50Ms,
+    p99_posts_only_ms: r.postP99Ms,
+    requests_timed: r.requestsTimed,
     floor: floor ? { file: floorPath, legs: floor.legs } : null,
-    ceiling: r.ceiling, share_of_ceiling: r.ceiling ? r.score.score / r.ceiling : 0,
+    ceiling: r.ceiling,
+    share_of_ceiling: r.ceiling ? r.score.score / r.ceiling : 0,
     liquid_by_processor: { default: r.score.default.total_liquido, fallback: r.score.fallback.total_liquido },
     posts: { accepted: r.accepted, failed: r.failed, timeouts: r.timeouts, statuses: r.statuses },
-    consistency: { formula: a.scenario.check.formula, window_ms: [a.scenario.check.fromAgoMs, a.scenario.check.toAgoMs], total: r.inconsistencies, checks_with_difference: r.checksWithDifference, checks: r.checks },
+    consistency: {
+      formula: a.scenario.check.formula,
+      window_ms: [a.scenario.check.fromAgoMs, a.scenario.check.toAgoMs],
+      total: r.inconsistencies,
+      checks_with_difference: r.checksWithDifference,
+      checks: r.checks,
+    },
     teardown: r.teardown,
     stages: r.stages,
     runner_cost: r.runner,
@@ -105,7 +137,10 @@ async function floorMain(a: Args): Promise<number> {
 }
 
 function stamp(): string {
-  return new Date().toISOString().replace(/[:.]/g, "-").replace(/-\d{3}Z$/, "Z");
+  return new Date()
+    .toISOString()
+    .replace(/[:.]/g, "-")
+    .replace(/-\d{3}Z$/, "Z");
 }
 
 process.exit(await main());

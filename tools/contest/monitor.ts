@@ -36,7 +36,11 @@ export class Monitor {
   private metricsMisses = 0;
   private loop = monitorEventLoopDelay({ resolution: LOOP_RES_MS });
 
-  constructor(private procs: { default: Processor; fallback: Processor }, private backend: { d: Dispatcher; prefix: string }, private vus: () => number) {}
+  constructor(
+    private procs: { default: Processor; fallback: Processor },
+    private backend: { d: Dispatcher; prefix: string },
+    private vus: () => number,
+  ) {}
 
   async run(t0: number, untilMs: number): Promise<void> {
     this.loop.enable();
@@ -51,8 +55,11 @@ export class Monitor {
       const c = process.cpuUsage(cpu);
       const now = performance.now();
       this.samples.push({
-        s: Math.round((now - t0) / 100) / 10, vus: this.vus(),
-        defaultTotal: d?.totalRequests ?? null, fallbackTotal: f?.totalRequests ?? null, queueDepth: q,
+        s: Math.round((now - t0) / 100) / 10,
+        vus: this.vus(),
+        defaultTotal: d?.totalRequests ?? null,
+        fallbackTotal: f?.totalRequests ?? null,
+        queueDepth: q,
         cpuPct: ((c.user + c.system) / 1000 / (now - wall)) * 100,
         loopP99Ms: Math.max(0, this.loop.percentile(99) / 1e6 - LOOP_RES_MS),
       });

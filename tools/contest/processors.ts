@@ -1,22 +1,34 @@
 // The two payment processors as the load test sees them: admin calls (timed, they count in p99).
 import type { Pool } from "undici";
-import { JSON_HEADERS, pool, send, timed, type Reply } from "./http";
+import { JSON_HEADERS, pool, type Reply, send, timed } from "./http";
 import type { Latencies } from "./latency";
 
-export interface AdminSummary { totalRequests: number; totalAmount: number; totalFee: number; feePerTransaction: number }
+export interface AdminSummary {
+  totalRequests: number;
+  totalAmount: number;
+  totalFee: number;
+  feePerTransaction: number;
+}
 export type Which = "default" | "fallback";
 
 const ZERO: AdminSummary = { totalRequests: 0, totalAmount: 0, totalFee: 0, feePerTransaction: 0 };
 
 export class Processor {
   readonly pool: Pool;
-  constructor(readonly which: Which, readonly url: string, private token: string, private lat: Latencies) {
+  constructor(
+    readonly which: Which,
+    readonly url: string,
+    private token: string,
+    private lat: Latencies,
+  ) {
     this.pool = pool(url, 4);
   }
 
   private admin(method: "GET" | "POST" | "PUT", path: string, body?: unknown, token = this.token): Promise<Reply> {
     return timed(this.lat, this.pool, {
-      method, path, body: body === undefined ? undefined : JSON.stringify(body),
+      method,
+      path,
+      body: body === undefined ? undefined : JSON.stringify(body),
       headers: { ...JSON_HEADERS, "x-rinha-token": token },
     });
   }
@@ -48,7 +60,12 @@ export class Processor {
 
   /** Untimed cumulative count for the live monitor: not part of the official test, so not in p99. */
   async peek(): Promise<AdminSummary | null> {
-    const r = await send(this.pool, { method: "GET", path: "/admin/payments-summary", headers: { "x-rinha-token": this.token }, timeoutMs: 900 });
+    const r = await send(this.pool, {
+      method: "GET",
+      path: "/admin/payments-summary",
+      headers: { "x-rinha-token": this.token },
+      timeoutMs: 900,
+    });
     return r.status === 200 ? (JSON.parse(r.body) as AdminSummary) : null;
   }
 

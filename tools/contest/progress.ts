@@ -2,8 +2,16 @@
 import { performance } from "node:perf_hooks";
 
 export interface Live {
-  elapsedS: number; totalS: number; vus: number; accepted: number; failed: number;
-  counted: number | null; inconsistencies: number; p99: number; cpuPct: number | null; phase: string;
+  elapsedS: number;
+  totalS: number;
+  vus: number;
+  accepted: number;
+  failed: number;
+  counted: number | null;
+  inconsistencies: number;
+  p99: number;
+  cpuPct: number | null;
+  phase: string;
 }
 
 export function formatLine(l: Live, bar: boolean): string {
@@ -21,15 +29,18 @@ export function formatLine(l: Live, bar: boolean): string {
 export function startProgress(read: () => Live, out: NodeJS.WriteStream = process.stderr): () => void {
   const tty = Boolean(out.isTTY);
   let last = 0;
-  const timer = setInterval(() => {
-    const now = performance.now();
-    if (tty) {
-      out.write(`\r\x1b[2K${formatLine(read(), true)}`);
-    } else if (now - last >= 5000) {
-      last = now;
-      out.write(`${formatLine(read(), false)}\n`);
-    }
-  }, tty ? 500 : 1000);
+  const timer = setInterval(
+    () => {
+      const now = performance.now();
+      if (tty) {
+        out.write(`\r\x1b[2K${formatLine(read(), true)}`);
+      } else if (now - last >= 5000) {
+        last = now;
+        out.write(`${formatLine(read(), false)}\n`);
+      }
+    },
+    tty ? 500 : 1000,
+  );
   timer.unref();
   return () => {
     clearInterval(timer);

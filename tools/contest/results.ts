@@ -15,11 +15,28 @@ export interface Official {
   caixa_dois: { detectado: boolean; descricao: string };
   lag: { num_pagamentos_total: number; num_pagamentos_solicitados: number; lag: number; descricao: string };
   pagamentos_solicitados: { qtd_sucesso: number; qtd_falha: number; descricao: string };
-  pagamentos_realizados_default: { total_bruto: number; num_pagamentos: number; total_taxas: number; descricao: string };
-  pagamentos_realizados_fallback: { total_bruto: number; num_pagamentos: number; total_taxas: number; descricao: string };
+  pagamentos_realizados_default: {
+    total_bruto: number;
+    num_pagamentos: number;
+    total_taxas: number;
+    descricao: string;
+  };
+  pagamentos_realizados_fallback: {
+    total_bruto: number;
+    num_pagamentos: number;
+    total_taxas: number;
+    descricao: string;
+  };
 }
 
-export function officialOf(o: { participant: string; maxVus: number; accepted: number; failed: number; inconsistencies: number; score: Score }): Official {
+export function officialOf(o: {
+  participant: string;
+  maxVus: number;
+  accepted: number;
+  failed: number;
+  inconsistencies: number;
+  score: Score;
+}): Official {
   const s = o.score;
   return {
     timestamp: new Date().toISOString(),
@@ -39,14 +56,21 @@ export function officialOf(o: { participant: string; maxVus: number; accepted: n
       total: s.fineAmount,
       composicao: { num_inconsistencias: o.inconsistencies, descricao: "A 35% fine when num_inconsistencias > 0." },
     },
-    caixa_dois: { detectado: s.disqualified, descricao: "A negative lag (more payments counted than requested) disqualifies." },
+    caixa_dois: {
+      detectado: s.disqualified,
+      descricao: "A negative lag (more payments counted than requested) disqualifies.",
+    },
     lag: {
       num_pagamentos_total: s.counted,
       num_pagamentos_solicitados: o.accepted,
       lag: s.lag,
       descricao: "Accepted POST /payments minus payments counted at the end (still queued or lost).",
     },
-    pagamentos_solicitados: { qtd_sucesso: o.accepted, qtd_falha: o.failed, descricao: "POST /payments answered 2xx (qtd_sucesso) or not (qtd_falha)." },
+    pagamentos_solicitados: {
+      qtd_sucesso: o.accepted,
+      qtd_falha: o.failed,
+      descricao: "POST /payments answered 2xx (qtd_sucesso) or not (qtd_falha).",
+    },
     pagamentos_realizados_default: { ...money(s.default), descricao: "Counted on the default processor." },
     pagamentos_realizados_fallback: { ...money(s.fallback), descricao: "Counted on the fallback processor." },
   };

@@ -1,6 +1,12 @@
 // The two official scenarios (docs/contest.md "The two official scenarios"). Times in seconds.
 
-export interface Stage { at: number; defaultDelay: number; defaultFailure: boolean; fallbackDelay: number; fallbackFailure: boolean }
+export interface Stage {
+  at: number;
+  defaultDelay: number;
+  defaultFailure: boolean;
+  fallbackDelay: number;
+  fallbackFailure: boolean;
+}
 
 export interface Scenario {
   name: "preview" | "final";
@@ -16,12 +22,21 @@ export interface Scenario {
   stages: Stage[];
 }
 
-const s = (at: number, defaultDelay: number, defaultFailure: boolean, fallbackDelay: number, fallbackFailure: boolean): Stage =>
-  ({ at, defaultDelay, defaultFailure, fallbackDelay, fallbackFailure });
+const s = (
+  at: number,
+  defaultDelay: number,
+  defaultFailure: boolean,
+  fallbackDelay: number,
+  fallbackFailure: boolean,
+): Stage => ({ at, defaultDelay, defaultFailure, fallbackDelay, fallbackFailure });
 
 export const SCENARIOS: Record<Scenario["name"], Scenario> = {
   preview: {
-    name: "preview", script: "rinha.js", durationS: 60, maxVus: 550, amount: 19.9,
+    name: "preview",
+    script: "rinha.js",
+    durationS: 60,
+    maxVus: 550,
+    amount: 19.9,
     fees: { default: 0.05, fallback: 0.15 },
     check: { fromAgoMs: 15_000, toAgoMs: 1_500, formula: "signed", everyMs: 10_000 },
     teardown: { source: "backend", windowS: 70 },
@@ -35,7 +50,11 @@ export const SCENARIOS: Record<Scenario["name"], Scenario> = {
     ],
   },
   final: {
-    name: "final", script: "rinha-final.js", durationS: 300, maxVus: 603, amount: 20.05,
+    name: "final",
+    script: "rinha-final.js",
+    durationS: 300,
+    maxVus: 603,
+    amount: 20.05,
     fees: { default: 0.07, fallback: 0.1 },
     check: { fromAgoMs: 15_000, toAgoMs: 2_000, formula: "absolute", everyMs: 10_000 },
     teardown: { source: "processors", windowS: 360 },
@@ -55,7 +74,13 @@ export const SCENARIOS: Record<Scenario["name"], Scenario> = {
 };
 
 /** The run plan after --max-vus / --duration-scale. */
-export interface Plan { scenario: Scenario; durationMs: number; maxVus: number; stageAtMs: number[]; teardownWindowMs: number }
+export interface Plan {
+  scenario: Scenario;
+  durationMs: number;
+  maxVus: number;
+  stageAtMs: number[];
+  teardownWindowMs: number;
+}
 
 export function planOf(scenario: Scenario, opts: { maxVus?: number; durationScale?: number }): Plan {
   const k = opts.durationScale ?? 1;

@@ -1,6 +1,6 @@
 // The contest's scoring, as pure functions (docs/contest.md "Scoring"; checked against the official
 // results files: see test/contest-score.test.ts).
-import { add, dec, mul, ONE, percent, round, toNumber, type Dec } from "./money";
+import { add, type Dec, dec, mul, ONE, percent, round, toNumber } from "./money";
 
 /** k6's percentile (its Trend sink): linear interpolation at rank p*(n-1) over sorted samples. */
 export function percentile(sorted: ArrayLike<number>, p: number): number {
@@ -42,8 +42,14 @@ export function lagOf(accepted: number, counted: number): number {
   return accepted - counted;
 }
 
-export interface Summary { totalRequests: number; totalAmount: number }
-export interface BackendSummary { default: Summary; fallback: Summary }
+export interface Summary {
+  totalRequests: number;
+  totalAmount: number;
+}
+export interface BackendSummary {
+  default: Summary;
+  fallback: Summary;
+}
 
 /** Final: |backend.default - default| + |backend.fallback - fallback| on totalRequests. */
 export function inconsistencyFinal(b: BackendSummary, d: Summary, f: Summary): number {
@@ -55,7 +61,11 @@ export function inconsistencyPreview(b: BackendSummary, d: Summary, f: Summary):
   return b.default.totalRequests - d.totalRequests + (b.fallback.totalRequests - f.totalRequests);
 }
 
-export interface Counted { totalRequests: number; totalAmount: number; feePerTransaction: number }
+export interface Counted {
+  totalRequests: number;
+  totalAmount: number;
+  feePerTransaction: number;
+}
 export interface ScoreInput {
   accepted: number;
   failed: number;
@@ -65,7 +75,12 @@ export interface ScoreInput {
   inconsistencies: number;
 }
 
-export interface ProcessorMoney { num_pagamentos: number; total_bruto: number; total_taxas: number; total_liquido: number }
+export interface ProcessorMoney {
+  num_pagamentos: number;
+  total_bruto: number;
+  total_taxas: number;
+  total_liquido: number;
+}
 export interface Score {
   p99: number; // round2'ed ms
   bonusPct: number;
@@ -86,7 +101,12 @@ export interface Score {
 function processorMoney(c: Counted): { gross: Dec; fee: Dec; out: ProcessorMoney } {
   const gross = dec(c.totalAmount);
   const fee = mul(dec(c.feePerTransaction), gross);
-  const out = { num_pagamentos: c.totalRequests, total_bruto: toNumber(gross), total_taxas: toNumber(fee), total_liquido: toNumber(gross - fee) };
+  const out = {
+    num_pagamentos: c.totalRequests,
+    total_bruto: toNumber(gross),
+    total_taxas: toNumber(fee),
+    total_liquido: toNumber(gross - fee),
+  };
   return { gross, fee, out };
 }
 
@@ -105,12 +125,20 @@ export function scoreOf(i: ScoreInput): Score {
   const counted = i.default.totalRequests + i.fallback.totalRequests;
   const lag = lagOf(i.accepted, counted);
   return {
-    p99, bonusPct, finePct,
-    paid: toNumber(paid), fees: toNumber(fees), liquidPartial: toNumber(liquid),
-    bonusAmount: toNumber(bonusAmount), fineAmount: toNumber(fineAmount),
+    p99,
+    bonusPct,
+    finePct,
+    paid: toNumber(paid),
+    fees: toNumber(fees),
+    liquidPartial: toNumber(liquid),
+    bonusAmount: toNumber(bonusAmount),
+    fineAmount: toNumber(fineAmount),
     score: toNumber(liquid + bonusAmount - fineAmount),
-    counted, lag, disqualified: lag < 0,
-    default: d.out, fallback: f.out,
+    counted,
+    lag,
+    disqualified: lag < 0,
+    default: d.out,
+    fallback: f.out,
   };
 }
 

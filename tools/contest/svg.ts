@@ -1,11 +1,37 @@
 // Tiny inline-SVG charts for the HTML report (no scripts, no network).
 
-export interface Series { name: string; color: string; ys: (number | null)[]; xs?: number[] }
-export interface Mark { x: number; label: string }
-export interface Level { y: number; label: string; color: string }
-export interface Chart { title: string; yLabel: string; series: Series[]; marks?: Mark[]; levels?: Level[]; xMax: number; yMax?: number; stacked?: boolean }
+export interface Series {
+  name: string;
+  color: string;
+  ys: (number | null)[];
+  xs?: number[];
+}
+export interface Mark {
+  x: number;
+  label: string;
+}
+export interface Level {
+  y: number;
+  label: string;
+  color: string;
+}
+export interface Chart {
+  title: string;
+  yLabel: string;
+  series: Series[];
+  marks?: Mark[];
+  levels?: Level[];
+  xMax: number;
+  yMax?: number;
+  stacked?: boolean;
+}
 
-const W = 900, H = 290, L = 60, R = 150, T = 28, B = 56;
+const W = 900,
+  H = 290,
+  L = 60,
+  R = 150,
+  T = 28,
+  B = 56;
 const esc = (s: string) => s.replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]!);
 
 export function chart(c: Chart): string {
@@ -15,18 +41,24 @@ export function chart(c: Chart): string {
   const xMax = Math.max(1, c.xMax);
   const px = (x: number) => L + (x / xMax) * (W - L - R);
   const py = (y: number) => T + (1 - Math.min(y, yMax) / yMax) * (H - T - B);
-  const out: string[] = [`<svg viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" xmlns="http://www.w3.org/2000/svg" font-family="sans-serif" font-size="11">`];
+  const out: string[] = [
+    `<svg viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" xmlns="http://www.w3.org/2000/svg" font-family="sans-serif" font-size="11">`,
+  ];
   out.push(`<text x="${L}" y="16" font-size="13" font-weight="bold">${esc(c.title)}</text>`);
   for (let i = 0; i <= 4; i++) {
     const y = (yMax * i) / 4;
-    out.push(`<line x1="${L}" x2="${W - R}" y1="${py(y)}" y2="${py(y)}" stroke="#eee"/><text x="${L - 4}" y="${py(y) + 4}" text-anchor="end">${fmt(y)}</text>`);
+    out.push(
+      `<line x1="${L}" x2="${W - R}" y1="${py(y)}" y2="${py(y)}" stroke="#eee"/><text x="${L - 4}" y="${py(y) + 4}" text-anchor="end">${fmt(y)}</text>`,
+    );
   }
   const step = niceMax(xMax / 10);
   for (let x = 0; x <= xMax; x += step) {
     out.push(`<text x="${px(x)}" y="${H - B + 14}" text-anchor="middle">${fmt(x)}</text>`);
   }
   out.push(`<text x="${(L + W - R) / 2}" y="${H - B + 28}" text-anchor="middle">seconds</text>`);
-  out.push(`<text x="12" y="${(T + H - B) / 2}" transform="rotate(-90 12 ${(T + H - B) / 2})" text-anchor="middle">${esc(c.yLabel)}</text>`);
+  out.push(
+    `<text x="12" y="${(T + H - B) / 2}" transform="rotate(-90 12 ${(T + H - B) / 2})" text-anchor="middle">${esc(c.yLabel)}</text>`,
+  );
   if (c.stacked) out.push(bars(series, px, py, T));
   else for (const s of series) out.push(path(s, px, py));
   (c.marks ?? []).forEach((m, i) => {
@@ -38,15 +70,21 @@ export function chart(c: Chart): string {
   for (const l of [...(c.levels ?? [])].sort((a, b) => b.y - a.y)) {
     const y = Math.max(py(l.y) + 4, lastY + 12);
     lastY = y;
-    out.push(`<line x1="${L}" x2="${W - R}" y1="${py(l.y)}" y2="${py(l.y)}" stroke="${l.color}" stroke-dasharray="6 3"/>`);
+    out.push(
+      `<line x1="${L}" x2="${W - R}" y1="${py(l.y)}" y2="${py(l.y)}" stroke="${l.color}" stroke-dasharray="6 3"/>`,
+    );
     out.push(`<text x="${W - R + 4}" y="${y}" fill="${l.color}">${esc(l.label)}</text>`);
   }
   let lx = L;
   for (const s of c.series) {
-    out.push(`<rect x="${lx}" y="${H - 16}" width="10" height="10" fill="${s.color}"/><text x="${lx + 14}" y="${H - 7}">${esc(s.name)}</text>`);
+    out.push(
+      `<rect x="${lx}" y="${H - 16}" width="10" height="10" fill="${s.color}"/><text x="${lx + 14}" y="${H - 7}">${esc(s.name)}</text>`,
+    );
     lx += 24 + 7 * s.name.length;
   }
-  out.push(`<line x1="${L}" x2="${L}" y1="${T}" y2="${H - B}" stroke="#333"/><line x1="${L}" x2="${W - R}" y1="${H - B}" y2="${H - B}" stroke="#333"/></svg>`);
+  out.push(
+    `<line x1="${L}" x2="${L}" y1="${T}" y2="${H - B}" stroke="#333"/><line x1="${L}" x2="${W - R}" y1="${H - B}" y2="${H - B}" stroke="#333"/></svg>`,
+  );
   return out.join("");
 }
 
@@ -75,7 +113,10 @@ function bars(series: Series[], px: (x: number) => number, py: (y: number) => nu
       const x = px(s.xs?.[i] ?? i + 0.5) - w / 2;
       const y1 = Math.max(top, py(y));
       const h = py(below) - y1;
-      if (h > 0) out.push(`<rect x="${x.toFixed(1)}" y="${y1.toFixed(1)}" width="${(w * 0.9).toFixed(1)}" height="${h.toFixed(1)}" fill="${s.color}"/>`);
+      if (h > 0)
+        out.push(
+          `<rect x="${x.toFixed(1)}" y="${y1.toFixed(1)}" width="${(w * 0.9).toFixed(1)}" height="${h.toFixed(1)}" fill="${s.color}"/>`,
+        );
     });
   });
   return out.join("");

@@ -32,7 +32,10 @@ export class Vus {
   private t0 = 0;
   private running: Promise<void>[] = [];
 
-  constructor(private o: VuOptions, private lat: Latencies) {}
+  constructor(
+    private o: VuOptions,
+    private lat: Latencies,
+  ) {}
 
   /** Starts the ramp; resolves when every VU has finished its last iteration. */
   async run(t0 = performance.now()): Promise<void> {
@@ -42,7 +45,10 @@ export class Vus {
     while (next < maxVus) {
       const elapsed = performance.now() - t0;
       if (elapsed >= durationMs) break;
-      while (next < maxVus && (this.o.allAtOnce ? (next * 1000) / maxVus : vuStartMs(next, maxVus, durationMs)) <= elapsed) {
+      while (
+        next < maxVus &&
+        (this.o.allAtOnce ? (next * 1000) / maxVus : vuStartMs(next, maxVus, durationMs)) <= elapsed
+      ) {
         this.running.push(this.vu());
         next++;
       }

@@ -136,7 +136,11 @@ export async function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
     const p = parsed.value;
     if (!ledger.insert(p)) {
       stats.payments.duplicate++;
-      return sendJson(res, 422, error(`Payment could not be processed. CorrelationId already exists: ${p.correlationId}`));
+      return sendJson(
+        res,
+        422,
+        error(`Payment could not be processed. CorrelationId already exists: ${p.correlationId}`),
+      );
     }
     stats.payments.ok++;
     sendJson(res, 200, PAYMENT_OK);
@@ -279,7 +283,11 @@ export async function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
         sendJson(res, 405, error("use POST /payments"));
         return;
       }
-      limited(res, () => postPayment(req, res), () => stats.payments.rejected++);
+      limited(
+        res,
+        () => postPayment(req, res),
+        () => stats.payments.rejected++,
+      );
       return;
     }
     if (lower === "/payments/service-health") {
@@ -296,7 +304,11 @@ export async function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
         return;
       }
       const id = decodeURIComponent(path.slice(10));
-      limited(res, () => getPayment(id, res), () => {});
+      limited(
+        res,
+        () => getPayment(id, res),
+        () => {},
+      );
       return;
     }
     if (lower.startsWith("/admin/")) {

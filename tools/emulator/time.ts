@@ -27,7 +27,7 @@ export function parseTimestampMicros(text: string): number | undefined {
   let ms = Date.UTC(y, mo - 1, d, h, mi, s);
   if (y < 100) ms = new Date(ms).setUTCFullYear(y); // Date.UTC maps years 0..99 to 19xx
   // Digits past the microsecond are truncated, as a 100 ns .NET DateTime -> Postgres µs would be.
-  const us = Number((`${m[7] ?? ""}000000`).slice(0, 6));
+  const us = Number(`${m[7] ?? ""}000000`.slice(0, 6));
   let offsetMin = 0;
   if (m[9] !== undefined) {
     const oh = Number(m[10]);

@@ -8,12 +8,18 @@ import http from "k6/http";
 import { Counter } from "k6/metrics";
 
 const BASE = __ENV.BASE_URL || "http://localhost:9999";
-const PP = { default: __ENV.PP_DEFAULT_URL || "http://localhost:8001", fallback: __ENV.PP_FALLBACK_URL || "http://localhost:8002" };
+const PP = {
+  default: __ENV.PP_DEFAULT_URL || "http://localhost:8001",
+  fallback: __ENV.PP_FALLBACK_URL || "http://localhost:8002",
+};
 const INITIAL_TOKEN = "123";
 const TOKEN = __ENV.TOKEN || INITIAL_TOKEN;
 const JSON_HEADERS = { "Content-Type": "application/json" };
 /** @param {string} [token] */
-const admin = (token = TOKEN) => ({ headers: { "Content-Type": "application/json", "X-Rinha-Token": token }, timeout: "1500ms" });
+const admin = (token = TOKEN) => ({
+  headers: { "Content-Type": "application/json", "X-Rinha-Token": token },
+  timeout: "1500ms",
+});
 
 /** k6 has a console, which @types/k6 does not declare. @type {{ warn(...args: unknown[]): void }} */
 const log = /** @type {any} */ (globalThis).console;
@@ -22,8 +28,16 @@ const accepted = new Counter("transactions_success");
 const failed = new Counter("transactions_failure");
 const inconsistencies = new Counter("payments_inconsistency");
 const counted = {
-  default: { requests: new Counter("default_total_requests"), amount: new Counter("default_total_amount"), fee: new Counter("default_fee_per_transaction") },
-  fallback: { requests: new Counter("fallback_total_requests"), amount: new Counter("fallback_total_amount"), fee: new Counter("fallback_fee_per_transaction") },
+  default: {
+    requests: new Counter("default_total_requests"),
+    amount: new Counter("default_total_amount"),
+    fee: new Counter("default_fee_per_transaction"),
+  },
+  fallback: {
+    requests: new Counter("fallback_total_requests"),
+    amount: new Counter("fallback_total_amount"),
+    fee: new Counter("fallback_fee_per_transaction"),
+  },
 };
 
 /**
@@ -39,12 +53,22 @@ const counted = {
 export function optionsFor(s, maxVus) {
   /** @type {NonNullable<import("k6/options").Options["scenarios"]>} */
   const scenarios = {
-    payments: { exec: "payments", executor: "ramping-vus", startVUs: 1, gracefulRampDown: "0s", stages: [{ target: maxVus, duration: `${s.durationS}s` }] },
+    payments: {
+      exec: "payments",
+      executor: "ramping-vus",
+      startVUs: 1,
+      gracefulRampDown: "0s",
+      stages: [{ target: maxVus, duration: `${s.durationS}s` }],
+    },
     payments_consistency: { exec: "checkPayments", executor: "constant-vus", vus: 1, duration: `${s.durationS}s` },
   };
   s.stages.forEach((st, i) => {
     scenarios[`stage_${String(i).padStart(2, "0")}`] = {
-      exec: "defineStage", executor: "constant-vus", vus: 1, duration: "1s", startTime: `${st.at}s`,
+      exec: "defineStage",
+      executor: "constant-vus",
+      vus: 1,
+      duration: "1s",
+      startTime: `${st.at}s`,
       env: { STAGE: JSON.stringify(st) },
     };
   });
@@ -53,7 +77,11 @@ export function optionsFor(s, maxVus) {
 
 export function setup() {
   for (const which of /** @type {const} */ (["default", "fallback"])) {
-    const t = http.put(`${PP[which]}/admin/configurations/token`, JSON.stringify({ token: TOKEN }), admin(INITIAL_TOKEN));
+    const t = http.put(
+      `${PP[which]}/admin/configurations/token`,
+      JSON.stringify({ token: TOKEN }),
+      admin(INITIAL_TOKEN),
+    );
     if (t.status !== 204) throw new Error(`setting the token on ${which} (${PP[which]}) answered HTTP ${t.status}`);
     const p = http.post(`${PP[which]}/admin/purge-payments`, null, admin());
     if (p.status !== 200) throw new Error(`purging ${which} (${PP[which]}) answered HTTP ${p.status}`);
@@ -72,7 +100,10 @@ function uuidv4() {
 
 /** One payment VU iteration: POST then sleep 1 s. @param {number} amount */
 export function pay(amount) {
-  const r = http.post(`${BASE}/payments`, JSON.stringify({ correlationId: uuidv4(), amount }), { headers: JSON_HEADERS, timeout: "1500ms" });
+  const r = http.post(`${BASE}/payments`, JSON.stringify({ correlationId: uuidv4(), amount }), {
+    headers: JSON_HEADERS,
+    timeout: "1500ms",
+  });
   const ok = r.status >= 200 && r.status < 300;
   accepted.add(ok ? 1 : 0);
   failed.add(ok ? 0 : 1);
@@ -82,7 +113,9 @@ export function pay(amount) {
 /** @param {"default" | "fallback"} which @param {string} from @param {string} to @returns {AdminSummary} */
 function adminSummary(which, from, to) {
   const r = http.get(`${PP[which]}/admin/payments-summary?from=${from}&to=${to}`, admin());
-  return r.status === 200 ? /** @type {AdminSummary} */ (r.json()) : { totalRequests: 0, totalAmount: 0, totalFee: 0, feePerTransaction: 0 };
+  return r.status === 200
+    ? /** @type {AdminSummary} */ (r.json())
+    : { totalRequests: 0, totalAmount: 0, totalFee: 0, feePerTransaction: 0 };
 }
 
 /** One checker iteration: the three summaries at once, then sleep 10 s. @param {Scenario} s */
@@ -104,7 +137,10 @@ export function check(s) {
   const fDiff = bb.fallback.totalRequests - ff.totalRequests;
   const value = s.formula === "absolute" ? Math.abs(dDiff) + Math.abs(fDiff) : dDiff + fDiff;
   inconsistencies.add(value);
-  if (value !== 0) log.warn(`inconsistency ${value}: backend ${bb.default.totalRequests}/${bb.fallback.totalRequests} vs processors ${dd.totalRequests}/${ff.totalRequests}`);
+  if (value !== 0)
+    log.warn(
+      `inconsistency ${value}: backend ${bb.default.totalRequests}/${bb.fallback.totalRequests} vs processors ${dd.totalRequests}/${ff.totalRequests}`,
+    );
   sleep(10);
 }
 
@@ -112,8 +148,10 @@ export function check(s) {
 export function defineStage() {
   const st = /** @type {Stage} */ (JSON.parse(__ENV.STAGE || "{}"));
   const calls = [
-    [PP.default, "delay", { delay: st.defaultDelay }], [PP.fallback, "delay", { delay: st.fallbackDelay }],
-    [PP.default, "failure", { failure: st.defaultFailure }], [PP.fallback, "failure", { failure: st.fallbackFailure }],
+    [PP.default, "delay", { delay: st.defaultDelay }],
+    [PP.fallback, "delay", { delay: st.fallbackDelay }],
+    [PP.default, "failure", { failure: st.defaultFailure }],
+    [PP.fallback, "failure", { failure: st.fallbackFailure }],
   ];
   for (const [url, what, body] of calls) {
     const r = http.put(`${url}/admin/configurations/${what}`, JSON.stringify(body), admin());
@@ -136,7 +174,10 @@ export function teardownFor(s) {
     const zero = { totalRequests: 0, totalAmount: 0 };
     c = b.status === 200 ? /** @type {BackendSummary} */ (b.json()) : { default: zero, fallback: zero };
   }
-  for (const [which, fee] of /** @type {const} */ ([["default", d.feePerTransaction], ["fallback", f.feePerTransaction]])) {
+  for (const [which, fee] of /** @type {const} */ ([
+    ["default", d.feePerTransaction],
+    ["fallback", f.feePerTransaction],
+  ])) {
     counted[which].requests.add(c[which].totalRequests);
     counted[which].amount.add(c[which].totalAmount);
     counted[which].fee.add(fee);
@@ -173,14 +214,52 @@ export function summaryFor(s, maxVus, data) {
     total_bruto: (d.cents + f.cents) / 100,
     total_taxas: money(d.feeMicro + f.feeMicro),
     descricao: "total_liquido is the score: (paid - fees) * (1 + p99.bonus - multa.porcentagem).",
-    p99: { valor: `${p99}ms`, bonus: `${bonus}%`, max_requests: String(maxVus), descricao: "bonus = max(round2((11 - p99) * 0.02), 0), half-up." },
-    multa: { porcentagem: fine / 100, total: (liquidMicro * fine) / 1e8, composicao: { num_inconsistencias: n, descricao: "A 35% fine when num_inconsistencias > 0." } },
-    caixa_dois: { detectado: lag < 0, descricao: "A negative lag (more payments counted than requested) disqualifies." },
-    lag: { num_pagamentos_total: d.n + f.n, num_pagamentos_solicitados: ok, lag, descricao: "Accepted POST /payments minus payments counted at the end." },
-    pagamentos_solicitados: { qtd_sucesso: ok, qtd_falha: ko, descricao: "POST /payments answered 2xx (qtd_sucesso) or not (qtd_falha)." },
-    pagamentos_realizados_default: { total_bruto: d.cents / 100, num_pagamentos: d.n, total_taxas: money(d.feeMicro), descricao: "Counted on the default processor." },
-    pagamentos_realizados_fallback: { total_bruto: f.cents / 100, num_pagamentos: f.n, total_taxas: money(f.feeMicro), descricao: "Counted on the fallback processor." },
+    p99: {
+      valor: `${p99}ms`,
+      bonus: `${bonus}%`,
+      max_requests: String(maxVus),
+      descricao: "bonus = max(round2((11 - p99) * 0.02), 0), half-up.",
+    },
+    multa: {
+      porcentagem: fine / 100,
+      total: (liquidMicro * fine) / 1e8,
+      composicao: { num_inconsistencias: n, descricao: "A 35% fine when num_inconsistencias > 0." },
+    },
+    caixa_dois: {
+      detectado: lag < 0,
+      descricao: "A negative lag (more payments counted than requested) disqualifies.",
+    },
+    lag: {
+      num_pagamentos_total: d.n + f.n,
+      num_pagamentos_solicitados: ok,
+      lag,
+      descricao: "Accepted POST /payments minus payments counted at the end.",
+    },
+    pagamentos_solicitados: {
+      qtd_sucesso: ok,
+      qtd_falha: ko,
+      descricao: "POST /payments answered 2xx (qtd_sucesso) or not (qtd_falha).",
+    },
+    pagamentos_realizados_default: {
+      total_bruto: d.cents / 100,
+      num_pagamentos: d.n,
+      total_taxas: money(d.feeMicro),
+      descricao: "Counted on the default processor.",
+    },
+    pagamentos_realizados_fallback: {
+      total_bruto: f.cents / 100,
+      num_pagamentos: f.n,
+      total_taxas: money(f.feeMicro),
+      descricao: "Counted on the fallback processor.",
+    },
   };
   const text = `${s.name}: score ${result.total_liquido} | p99 ${p99} ms (bonus ${bonus}%) | inconsistencies ${n} | lag ${lag} | accepted ${ok}, failed ${ko}\n`;
-  return { stdout: text, [__ENV.RESULTS_FILE || `./${s.name === "final" ? "final" : "partial"}-results.json`]: JSON.stringify(result, null, 2) };
+  return {
+    stdout: text,
+    [__ENV.RESULTS_FILE || `./${s.name === "final" ? "final" : "partial"}-results.json`]: JSON.stringify(
+      result,
+      null,
+      2,
+    ),
+  };
 }

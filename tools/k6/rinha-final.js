@@ -4,8 +4,14 @@ import { check, defineStage, optionsFor, pay, setup, summaryFor, teardownFor } f
 
 /** @type {import("./lib.js").Scenario} */
 const FINAL = {
-  name: "final", durationS: 300, maxVus: 603, amount: 20.05,
-  window: [15000, 2000], formula: "absolute", teardown: "processors", teardownWindowS: 360,
+  name: "final",
+  durationS: 300,
+  maxVus: 603,
+  amount: 20.05,
+  window: [15000, 2000],
+  formula: "absolute",
+  teardown: "processors",
+  teardownWindowS: 360,
   stages: [
     { at: 1, defaultDelay: 0, defaultFailure: false, fallbackDelay: 0, fallbackFailure: false },
     { at: 30, defaultDelay: 1000, defaultFailure: false, fallbackDelay: 0, fallbackFailure: false },
@@ -22,9 +28,17 @@ const FINAL = {
 const MAX = Number(__ENV.MAX_REQUESTS || FINAL.maxVus);
 
 export const options = optionsFor(FINAL, MAX);
-export { setup, defineStage };
-export function payments() { pay(FINAL.amount); }
-export function checkPayments() { check(FINAL); }
-export function teardown() { teardownFor(FINAL); }
+export { defineStage, setup };
+export function payments() {
+  pay(FINAL.amount);
+}
+export function checkPayments() {
+  check(FINAL);
+}
+export function teardown() {
+  teardownFor(FINAL);
+}
 /** @param {any} data */
-export function handleSummary(data) { return summaryFor(FINAL, MAX, data); }
+export function handleSummary(data) {
+  return summaryFor(FINAL, MAX, data);
+}

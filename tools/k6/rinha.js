@@ -4,8 +4,14 @@ import { check, defineStage, optionsFor, pay, setup, summaryFor, teardownFor } f
 
 /** @type {import("./lib.js").Scenario} */
 const PREVIEW = {
-  name: "preview", durationS: 60, maxVus: 550, amount: 19.9,
-  window: [15000, 1500], formula: "signed", teardown: "backend", teardownWindowS: 70,
+  name: "preview",
+  durationS: 60,
+  maxVus: 550,
+  amount: 19.9,
+  window: [15000, 1500],
+  formula: "signed",
+  teardown: "backend",
+  teardownWindowS: 70,
   stages: [
     { at: 1, defaultDelay: 0, defaultFailure: false, fallbackDelay: 0, fallbackFailure: false },
     { at: 10, defaultDelay: 100, defaultFailure: false, fallbackDelay: 0, fallbackFailure: false },
@@ -18,9 +24,17 @@ const PREVIEW = {
 const MAX = Number(__ENV.MAX_REQUESTS || PREVIEW.maxVus);
 
 export const options = optionsFor(PREVIEW, MAX);
-export { setup, defineStage };
-export function payments() { pay(PREVIEW.amount); }
-export function checkPayments() { check(PREVIEW); }
-export function teardown() { teardownFor(PREVIEW); }
+export { defineStage, setup };
+export function payments() {
+  pay(PREVIEW.amount);
+}
+export function checkPayments() {
+  check(PREVIEW);
+}
+export function teardown() {
+  teardownFor(PREVIEW);
+}
 /** @param {any} data */
-export function handleSummary(data) { return summaryFor(PREVIEW, MAX, data); }
+export function handleSummary(data) {
+  return summaryFor(PREVIEW, MAX, data);
+}

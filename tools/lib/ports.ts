@@ -1,5 +1,5 @@
 // Loopback ports for the processes tests, benchmarks and tools start.
-import { connect, createServer, type AddressInfo } from "node:net";
+import { type AddressInfo, connect, createServer } from "node:net";
 
 /** A TCP port free on 127.0.0.1 right now (another process may take it before ours binds it). */
 export function freePort(): Promise<number> {

@@ -1,7 +1,7 @@
 // Child processes for tests, benchmarks and tools: started, watched and ended by their own pid. Every child is
 // registered, so killAll() ends what a test left running and the exit hook ends them even when the runner itself
 // is torn down. `startNode` runs the built backend (`node dist/node.js`) with exactly the environment given.
-import { spawn, type ChildProcess } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import { request } from "undici";
@@ -137,7 +137,8 @@ export function nodeEntry(): string {
   const entry = process.env.FAULTS_ENTRY;
   if (entry) return entry;
   const stale = bundleStaleness();
-  if (stale === "missing") throw new Error(`${NODE_BUNDLE} is missing: run \`npm run build\` first (npm test does it).`);
+  if (stale === "missing")
+    throw new Error(`${NODE_BUNDLE} is missing: run \`npm run build\` first (npm test does it).`);
   if (stale && !warnedStale) {
     warnedStale = true;
     console.warn(`${stale} is newer than dist/node.js; these tests run the old bundle (run \`npm run build\`).`);

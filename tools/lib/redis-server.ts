@@ -1,7 +1,7 @@
 // Redis for tests and benchmarks: REDIS_URL when it is set, or a throwaway redis-server of our own on a free
 // port (startRedis); or one that a fault test can crash and start again on the same port (ownRedis).
 // A Redis that cannot be had is an error, never a skip. Servers we start die with this process.
-import { spawn, type ChildProcess } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
@@ -61,7 +61,9 @@ async function spawnServer(port: number, args: string[]): Promise<{ child: Child
   while (!(await pong(port))) {
     if (!running() || Date.now() > until) {
       if (running()) child.kill("SIGKILL");
-      throw new Error(`redis-server on port ${port} did not come up: ${output.trim() || "no PONG in 15 s"}\n${INSTALL_HINT}`);
+      throw new Error(
+        `redis-server on port ${port} did not come up: ${output.trim() || "no PONG in 15 s"}\n${INSTALL_HINT}`,
+      );
     }
     await sleep(30);
   }
@@ -81,7 +83,9 @@ export async function startRedis(opts: StartRedisOptions = {}): Promise<TestRedi
   const envUrl = process.env.REDIS_URL;
   if ((opts.useEnv ?? true) && envUrl) {
     await ping(envUrl, 2000).catch((err) => {
-      throw new Error(`REDIS_URL=${envUrl} does not answer PING (${String(err)}). Start Redis or unset REDIS_URL to use a throwaway redis-server.`);
+      throw new Error(
+        `REDIS_URL=${envUrl} does not answer PING (${String(err)}). Start Redis or unset REDIS_URL to use a throwaway redis-server.`,
+      );
     });
     return { url: envUrl, owned: false, stop: async () => {} };
   }
@@ -110,7 +114,13 @@ export interface OwnRedis {
 export async function ownRedis(opts: { persist?: boolean } = {}): Promise<OwnRedis> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), "faults-redis-"));
-  const args = ["--dir", dir, "--daemonize", "no", ...(opts.persist ? ["--appendonly", "yes", "--appendfsync", "always"] : ["--appendonly", "no"])];
+  const args = [
+    "--dir",
+    dir,
+    "--daemonize",
+    "no",
+    ...(opts.persist ? ["--appendonly", "yes", "--appendfsync", "always"] : ["--appendonly", "no"]),
+  ];
   let server: Awaited<ReturnType<typeof spawnServer>> | undefined;
   const running = () => !!server && servers.has(server.child);
   const crash = async () => {

@@ -36,7 +36,11 @@ export function bundleStaleness(): string | undefined {
 export function ensureBuilt(log: (m: string) => void): string {
   if (bundleStaleness() === undefined) return NODE_BUNDLE;
   log(`building ${NODE_BUNDLE} (npm run build)...`);
-  const r = spawnSync("npm", ["run", "build", "--silent"], { cwd: REPO_DIR, stdio: ["ignore", "pipe", "pipe"], encoding: "utf8" });
+  const r = spawnSync("npm", ["run", "build", "--silent"], {
+    cwd: REPO_DIR,
+    stdio: ["ignore", "pipe", "pipe"],
+    encoding: "utf8",
+  });
   if (r.status !== 0 || !existsSync(NODE_BUNDLE)) {
     throw new Error(`npm run build failed (exit ${r.status}):\n${r.stdout}${r.stderr}`);
   }

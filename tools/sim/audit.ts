@@ -24,7 +24,11 @@ export interface AuditOptions {
   skewMs: number;
 }
 
-export interface Span { fromMs: number; toMs: number; rows: number }
+export interface Span {
+  fromMs: number;
+  toMs: number;
+  rows: number;
+}
 
 export interface AuditResult {
   /** rows inserted more than offsetMs after their requestedAt */
@@ -60,26 +64,38 @@ export function audit(rows: readonly RowTimes[], o: AuditOptions): AuditResult {
   const phase = new Uint8Array(o.everyMs);
   let covered = 0;
   let exposedMs = 0;
-  let curA = -1, curB = -1;
+  let curA = -1,
+    curB = -1;
   const flush = () => {
     if (curB <= curA) return;
     exposedMs += curB - curA;
     if (covered === o.everyMs) return;
-    const from = Math.ceil(curA), to = Math.ceil(curB);
+    const from = Math.ceil(curA),
+      to = Math.ceil(curB);
     for (let t = from; t < to && covered < o.everyMs; t++) {
       const k = t % o.everyMs;
-      if (!phase[k]) { phase[k] = 1; covered++; }
+      if (!phase[k]) {
+        phase[k] = 1;
+        covered++;
+      }
     }
   };
   for (const [a, b] of iv) {
-    if (a > curB) { flush(); curA = a; curB = b; } else curB = Math.max(curB, b);
+    if (a > curB) {
+      flush();
+      curA = a;
+      curB = b;
+    } else curB = Math.max(curB, b);
   }
   flush();
 
   const spans: Span[] = [];
   for (const [a, b] of iv) {
     const last = spans[spans.length - 1];
-    if (last && a - last.toMs < 1000) { last.toMs = Math.max(last.toMs, b); last.rows++; } else spans.push({ fromMs: a, toMs: b, rows: 1 });
+    if (last && a - last.toMs < 1000) {
+      last.toMs = Math.max(last.toMs, b);
+      last.rows++;
+    } else spans.push({ fromMs: a, toMs: b, rows: 1 });
   }
   return { risky, exposedRows: iv.length, exposedMs, pCaught: covered / o.everyMs, spans };
 }

@@ -1,7 +1,11 @@
 // The discrete-event core: a min-heap of timed callbacks, ms resolution, ties broken by insertion order
 // (so a run is deterministic).
 
-interface Ev { t: number; seq: number; fn: () => void }
+interface Ev {
+  t: number;
+  seq: number;
+  fn: () => void;
+}
 
 export class Clock {
   now = 0;
@@ -27,7 +31,9 @@ export class Clock {
     this.now = Math.max(this.now, until);
   }
 
-  private less(a: Ev, b: Ev) { return a.t < b.t || (a.t === b.t && a.seq < b.seq); }
+  private less(a: Ev, b: Ev) {
+    return a.t < b.t || (a.t === b.t && a.seq < b.seq);
+  }
 
   private push(e: Ev) {
     const h = this.heap;
@@ -49,7 +55,8 @@ export class Clock {
       h[0] = last;
       let i = 0;
       for (;;) {
-        const l = 2 * i + 1, r = l + 1;
+        const l = 2 * i + 1,
+          r = l + 1;
         let m = i;
         if (l < h.length && this.less(h[l]!, h[m]!)) m = l;
         if (r < h.length && this.less(h[r]!, h[m]!)) m = r;

@@ -4,12 +4,13 @@
 //                             [--sweep] [--timeline] [--json]
 import { parseArgs } from "node:util";
 import type { RouterParams } from "../../handlers/policy";
-import { oursOverdue, POLICIES, policyByName, type Policy } from "./policies";
+import { oursOverdue, POLICIES, type Policy, policyByName } from "./policies";
 import { comparison, header, table, timelineText } from "./report";
 import { OFFICIAL, type SimScenario } from "./scenarios";
-import { simulate, type Model, type SimResult } from "./world";
+import { type Model, type SimResult, simulate } from "./world";
 
-const USAGE = "usage: npx tsx tools/sim/main.ts [--scenario preview|final|both] [--policy NAME[,NAME...]|all] [--seed N] [--seeds K] " +
+const USAGE =
+  "usage: npx tsx tools/sim/main.ts [--scenario preview|final|both] [--policy NAME[,NAME...]|all] [--seed N] [--seeds K] " +
   "[--unsafe MS] [--probe MS] [--cooldown MS] [--max-hold MS] [--fee-hold MS] [--poll-ms MS] [--sweep] [--timeline] [--json]\n" +
   `policies: ${POLICIES.map((p) => p.name).join(", ")}, ours+overdueN (margin N ms), <policy>+patientNs`;
 
@@ -31,7 +32,10 @@ const { values } = parseArgs({
     help: { type: "boolean", default: false },
   },
 });
-if (values.help) { console.log(USAGE); process.exit(0); }
+if (values.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
 
 function num(name: string, v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
@@ -42,15 +46,22 @@ function num(name: string, v: string | undefined): number | undefined {
 
 type Params = Partial<Omit<RouterParams, "fees">>;
 const scenarios: SimScenario[] =
-  values.scenario === "both" ? [OFFICIAL.preview, OFFICIAL.final]
-  : values.scenario === "preview" || values.scenario === "final" ? [OFFICIAL[values.scenario]]
-  : (() => { throw new Error(`--scenario ${values.scenario}: expected preview, final or both\n${USAGE}`); })();
-const policies: Policy[] = values.policy === "all" ? POLICIES : values.policy!.split(",").map((n) => policyByName(n.trim()));
+  values.scenario === "both"
+    ? [OFFICIAL.preview, OFFICIAL.final]
+    : values.scenario === "preview" || values.scenario === "final"
+      ? [OFFICIAL[values.scenario]]
+      : (() => {
+          throw new Error(`--scenario ${values.scenario}: expected preview, final or both\n${USAGE}`);
+        })();
+const policies: Policy[] =
+  values.policy === "all" ? POLICIES : values.policy!.split(",").map((n) => policyByName(n.trim()));
 const seed0 = num("seed", values.seed) ?? 1;
 const nSeeds = num("seeds", values.seeds) ?? (values.sweep ? 3 : 1);
 const seeds = Array.from({ length: Math.max(1, nSeeds) }, (_, i) => seed0 + i);
 const overrides: Params = {};
-const set = (k: keyof Params, v: number | undefined) => { if (v !== undefined) overrides[k] = v; };
+const set = (k: keyof Params, v: number | undefined) => {
+  if (v !== undefined) overrides[k] = v;
+};
 set("unsafeLatencyMs", num("unsafe", values.unsafe));
 set("probeIntervalMs", num("probe", values.probe));
 set("errorCooldownMs", num("cooldown", values.cooldown));
@@ -61,11 +72,12 @@ const pollMs = num("poll-ms", values["poll-ms"]);
 const model: Partial<Model> = pollMs === undefined ? {} : { pollEveryMs: pollMs };
 
 const all: SimResult[] = [];
-const run = (scenario: SimScenario, policy: Policy, params: Params) => seeds.map((seed) => {
-  const r = simulate({ scenario, policy, seed, params, model });
-  all.push(r);
-  return r;
-});
+const run = (scenario: SimScenario, policy: Policy, params: Params) =>
+  seeds.map((seed) => {
+    const r = simulate({ scenario, policy, seed, params, model });
+    all.push(r);
+    return r;
+  });
 const mean = (rs: SimResult[], f: (r: SimResult) => number) => rs.reduce((a, r) => a + f(r), 0) / rs.length;
 const pct = (x: number, d = 2) => `${(x * 100).toFixed(d)}%`;
 
@@ -78,15 +90,26 @@ if (!values.sweep) {
       bySeed.push(results);
       if (values.json) continue;
       console.log(`\n${header(results[0]!)}\n${comparison(results)}`);
-      if (values.timeline) for (const r of results) console.log(`\n${r.scenario} / ${r.policy}, per second:\n${timelineText(r)}`);
+      if (values.timeline)
+        for (const r of results) console.log(`\n${r.scenario} / ${r.policy}, per second:\n${timelineText(r)}`);
     }
     if (seeds.length > 1 && !values.json) {
       const rows = [["policy", "E[score]/ceil mean", "min", "max", "P(fine) mean", "fallback mean", "lag max"]];
       policies.forEach((p, i) => {
         const rs = bySeed.map((b) => b[i]!);
         const e = rs.map((r) => r.expectedShare);
-        rows.push([p.name, pct(mean(rs, (r) => r.expectedShare)), pct(Math.min(...e)), pct(Math.max(...e)), pct(mean(rs, (r) => r.audit.pCaught), 1),
-          String(Math.round(mean(rs, (r) => r.processors.fallback.counted))), String(Math.max(...rs.map((r) => r.lag)))]);
+        rows.push([
+          p.name,
+          pct(mean(rs, (r) => r.expectedShare)),
+          pct(Math.min(...e)),
+          pct(Math.max(...e)),
+          pct(
+            mean(rs, (r) => r.audit.pCaught),
+            1,
+          ),
+          String(Math.round(mean(rs, (r) => r.processors.fallback.counted))),
+          String(Math.max(...rs.map((r) => r.lag))),
+        ]);
       });
       console.log(`\n${sc.name}, seeds ${seeds.join(",")}:\n${table(rows)}`);
     }
@@ -95,7 +118,11 @@ if (!values.sweep) {
   // One knob at a time around the defaults; each cell is the mean over the seeds.
   const swept = values.policy === "all" ? [policyByName("ours"), policyByName("proposed")] : policies;
   type Knob = { title: string; values: number[]; apply: (p: Policy, v: number) => [Policy, Params] };
-  const param = (key: keyof Params, vals: number[]): Knob => ({ title: key, values: vals, apply: (p, v) => [p, { ...overrides, [key]: v }] });
+  const param = (key: keyof Params, vals: number[]): Knob => ({
+    title: key,
+    values: vals,
+    apply: (p, v) => [p, { ...overrides, [key]: v }],
+  });
   const knobs: Knob[] = [
     param("unsafeLatencyMs", [300, 500, 800, 1000, 1100, 1200, 1500, 2000, 3000]),
     param("probeIntervalMs", [100, 500, 1000, 2000, 5000]),
@@ -108,17 +135,30 @@ if (!values.sweep) {
     if (policy.name.startsWith("ours+overdue") || policy.name === "proposed") {
       // The margin is the policy itself: rebuild it per value (keeping its forwarding model).
       ks.push({
-        title: "overdue margin (ms)", values: [50, 100, 250, 500, 1000],
+        title: "overdue margin (ms)",
+        values: [50, 100, 250, 500, 1000],
         apply: (p, v) => [{ ...oursOverdue(v), name: `${p.name}@${v}`, model: p.model, params: p.params }, overrides],
       });
     }
     for (const k of ks) {
-      const head = [`${policy.name}: ${k.title}`, ...scenarios.flatMap((sc) => [`${sc.name} E/ceil`, "P(fine)", "fallback", "lag"]), "mean E/ceil"];
+      const head = [
+        `${policy.name}: ${k.title}`,
+        ...scenarios.flatMap((sc) => [`${sc.name} E/ceil`, "P(fine)", "fallback", "lag"]),
+        "mean E/ceil",
+      ];
       const rows: string[][] = [head];
       for (const v of k.values) {
         const [p, params] = k.apply(policy, v);
         const per = scenarios.map((sc) => run(sc, p, params));
-        const cells = per.flatMap((rs) => [pct(mean(rs, (r) => r.expectedShare)), pct(mean(rs, (r) => r.audit.pCaught), 1), String(Math.round(mean(rs, (r) => r.processors.fallback.counted))), String(Math.round(mean(rs, (r) => r.lag)))]);
+        const cells = per.flatMap((rs) => [
+          pct(mean(rs, (r) => r.expectedShare)),
+          pct(
+            mean(rs, (r) => r.audit.pCaught),
+            1,
+          ),
+          String(Math.round(mean(rs, (r) => r.processors.fallback.counted))),
+          String(Math.round(mean(rs, (r) => r.lag))),
+        ]);
         rows.push([String(v), ...cells, pct(mean(per.flat(), (r) => r.expectedShare))]);
       }
       if (!values.json) console.log(`\n${table(rows)}   (seeds ${seeds.join(",")})`);
@@ -126,4 +166,11 @@ if (!values.sweep) {
   }
 }
 
-if (values.json) console.log(JSON.stringify(all.map(({ timeline: _t, ...r }) => r), (_k, v) => (v === Number.POSITIVE_INFINITY ? "Infinity" : v), 2));
+if (values.json)
+  console.log(
+    JSON.stringify(
+      all.map(({ timeline: _t, ...r }) => r),
+      (_k, v) => (v === Number.POSITIVE_INFINITY ? "Infinity" : v),
+      2,
+    ),
+  );

@@ -1,8 +1,15 @@
 // Routing policies the simulator compares. "ours" is the real router (handlers/policy.ts); the others are
 // simple variants with the same signature, each removing one ingredient to show what it is worth.
 import type { ProcessorName } from "../../handlers/contract/types";
+import {
+  assess,
+  DEFAULT_ROUTER_PARAMS,
+  type Decision,
+  type ProcessorSignals,
+  type RouterParams,
+  route,
+} from "../../handlers/policy";
 import type { Model } from "./world";
-import { assess, DEFAULT_ROUTER_PARAMS, route, type Decision, type ProcessorSignals, type RouterParams } from "../../handlers/policy";
 
 /** What the simulator hands a policy: the real signals, plus what a candidate policy may want to know. */
 export interface SimSignals extends ProcessorSignals {
@@ -10,7 +17,12 @@ export interface SimSignals extends ProcessorSignals {
   probesInFlight: number;
 }
 
-export type RouteFn = (signals: Record<ProcessorName, SimSignals>, now: number, waitedMs: number, params: RouterParams) => Decision;
+export type RouteFn = (
+  signals: Record<ProcessorName, SimSignals>,
+  now: number,
+  waitedMs: number,
+  params: RouterParams,
+) => Decision;
 
 export interface Policy {
   name: string;
@@ -23,7 +35,10 @@ export interface Policy {
 }
 
 type Signals = Record<ProcessorName, SimSignals>;
-const mapSignals = (s: Signals, f: (x: SimSignals) => SimSignals): Signals => ({ default: f(s.default), fallback: f(s.fallback) });
+const mapSignals = (s: Signals, f: (x: SimSignals) => SimSignals): Signals => ({
+  default: f(s.default),
+  fallback: f(s.fallback),
+});
 
 /** What the poll alone says: no observations of our own payments, no in-flight age. */
 const pollOnly = (x: SimSignals): SimSignals => ({
@@ -50,7 +65,13 @@ export function oursOverdue(marginMs: number): Policy {
   return {
     name: `ours+overdue${marginMs}`,
     what: `ours, plus: a request overdue by ${marginMs} ms over the known latency marks the processor unsafe`,
-    route: (s, now, w, p) => route(mapSignals(s, (x) => f(x, now, p)), now, w, p),
+    route: (s, now, w, p) =>
+      route(
+        mapSignals(s, (x) => f(x, now, p)),
+        now,
+        w,
+        p,
+      ),
   };
 }
 
@@ -84,10 +105,16 @@ export function probeGuard(base: Policy): Policy {
     ...base,
     name: `${base.name}+probe-guard`,
     what: `${base.name}, probing a failing processor whose known delay is unsafe one probe at a time`,
-    route: (s, now, w, p) => base.route(mapSignals(s, (x) => {
-      if (x.probesInFlight === 0 || assess(x, now, p).latencyMs < p.unsafeLatencyMs) return x;
-      return { ...x, lastProbeAt: now }; // not due while one is under way
-    }), now, w, p),
+    route: (s, now, w, p) =>
+      base.route(
+        mapSignals(s, (x) => {
+          if (x.probesInFlight === 0 || assess(x, now, p).latencyMs < p.unsafeLatencyMs) return x;
+          return { ...x, lastProbeAt: now }; // not due while one is under way
+        }),
+        now,
+        w,
+        p,
+      ),
   };
 }
 
@@ -106,7 +133,13 @@ export const POLICIES: Policy[] = [
   {
     name: "no-probe",
     what: "route() that never probes a failing processor (waits for the poll or the error cooldown)",
-    route: (s, now, w, p) => route(mapSignals(s, (x) => ({ ...x, lastProbeAt: now })), now, w, p),
+    route: (s, now, w, p) =>
+      route(
+        mapSignals(s, (x) => ({ ...x, lastProbeAt: now })),
+        now,
+        w,
+        p,
+      ),
   },
   {
     name: "latency-blind",
@@ -138,10 +171,17 @@ export function policyByName(name: string): Policy {
   const m = /^ours\+overdue(\d+)$/.exec(name);
   if (m) return oursOverdue(Number(m[1]));
   const p = POLICIES.find((x) => x.name === name);
-  if (!p) throw new Error(`unknown policy "${name}"; known: ${POLICIES.map((x) => x.name).join(", ")}, ours+overdueN, <policy>+patientNs`);
+  if (!p)
+    throw new Error(
+      `unknown policy "${name}"; known: ${POLICIES.map((x) => x.name).join(", ")}, ours+overdueN, <policy>+patientNs`,
+    );
   return p;
 }
 
-export function paramsFor(policy: Policy, fees: Record<ProcessorName, number>, overrides: Partial<Omit<RouterParams, "fees">> = {}): RouterParams {
+export function paramsFor(
+  policy: Policy,
+  fees: Record<ProcessorName, number>,
+  overrides: Partial<Omit<RouterParams, "fees">> = {},
+): RouterParams {
   return { ...DEFAULT_ROUTER_PARAMS, ...policy.params, ...overrides, fees };
 }

@@ -1,25 +1,52 @@
 // Compact text tables of simulation results.
 import type { SimResult } from "./world";
 
-const money = (cents: number) => (cents / 100).toLocaleString("en-US", { minimumFractionDigits: 0, maximumFractionDigits: 0 });
+const money = (cents: number) =>
+  (cents / 100).toLocaleString("en-US", { minimumFractionDigits: 0, maximumFractionDigits: 0 });
 const pct = (x: number, d = 1) => `${(x * 100).toFixed(d)}%`;
 const sec = (ms: number) => (ms / 1000).toFixed(1);
 
 export function spansText(r: SimResult, max = 4): string {
   const s = r.audit.spans;
   if (s.length === 0) return "-";
-  const shown = s.slice(0, max).map((x) => `${sec(x.fromMs)}-${sec(x.toMs)}s(${x.rows})`).join(" ");
+  const shown = s
+    .slice(0, max)
+    .map((x) => `${sec(x.fromMs)}-${sec(x.toMs)}s(${x.rows})`)
+    .join(" ");
   return s.length > max ? `${shown} +${s.length - max}` : shown;
 }
 
 export function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length)));
-  return rows.map((r) => r.map((c, i) => (i === 0 || i === r.length - 1 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ").trimEnd()).join("\n");
+  return rows
+    .map((r) =>
+      r
+        .map((c, i) => (i === 0 || i === r.length - 1 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!)))
+        .join("  ")
+        .trimEnd(),
+    )
+    .join("\n");
 }
 
 /** One row per policy: money, lag, audit risk, load on the processors. */
 export function comparison(results: SimResult[]): string {
-  const head = ["policy", "default", "fallback", "lag", "fees", "liquid", "liq/ceil0", "risky", "exp.ms", "P(fine)", "E[score]/ceil", "busy d/f", "429", "p99wait", "risk spans (s, rows)"];
+  const head = [
+    "policy",
+    "default",
+    "fallback",
+    "lag",
+    "fees",
+    "liquid",
+    "liq/ceil0",
+    "risky",
+    "exp.ms",
+    "P(fine)",
+    "E[score]/ceil",
+    "busy d/f",
+    "429",
+    "p99wait",
+    "risk spans (s, rows)",
+  ];
   const body = results.map((r) => [
     r.policy,
     String(r.processors.default.counted),
@@ -51,7 +78,18 @@ export function timelineText(r: SimResult, everyS = 1): string {
   for (let i = 0; i < r.timeline.length; i += everyS) {
     const s = r.timeline.slice(i, i + everyS);
     const sum = (k: keyof (typeof s)[0]) => String(s.reduce((a, x) => a + x[k], 0));
-    rows.push([String(i), sum("sendsD"), sum("sendsF"), sum("storedD"), sum("storedF"), sum("e500D"), sum("e500F"), sum("e429"), sum("holds"), String(s[s.length - 1]!.handedOut)]);
+    rows.push([
+      String(i),
+      sum("sendsD"),
+      sum("sendsF"),
+      sum("storedD"),
+      sum("storedF"),
+      sum("e500D"),
+      sum("e500F"),
+      sum("e429"),
+      sum("holds"),
+      String(s[s.length - 1]!.handedOut),
+    ]);
   }
   return table(rows);
 }

@@ -3,9 +3,16 @@
 import type { ProcessorName } from "../../handlers/contract/types";
 import { SCENARIOS } from "../contest/scenarios";
 
-export interface ProcessorState { delayMs: number; failing: boolean }
+export interface ProcessorState {
+  delayMs: number;
+  failing: boolean;
+}
 
-export interface SimStage { atMs: number; default: ProcessorState; fallback: ProcessorState }
+export interface SimStage {
+  atMs: number;
+  default: ProcessorState;
+  fallback: ProcessorState;
+}
 
 export interface SimScenario {
   name: string;
@@ -54,11 +61,19 @@ export function customScenario(
   rows: [number, number, boolean, number, boolean][],
 ): SimScenario {
   return {
-    durationMs: 10_000, maxVus: 50, amountCents: 1990, fees: { default: 0.05, fallback: 0.15 },
-    auditOffsetMs: 1500, auditFromMs: 15_000, auditEveryMs: 10_000, countedFrom: "processors",
+    durationMs: 10_000,
+    maxVus: 50,
+    amountCents: 1990,
+    fees: { default: 0.05, fallback: 0.15 },
+    auditOffsetMs: 1500,
+    auditFromMs: 15_000,
+    auditEveryMs: 10_000,
+    countedFrom: "processors",
     ...base,
     stages: rows.map(([at, dd, df, fd, ff]) => ({
-      atMs: at * 1000, default: { delayMs: dd, failing: df }, fallback: { delayMs: fd, failing: ff },
+      atMs: at * 1000,
+      default: { delayMs: dd, failing: df },
+      fallback: { delayMs: fd, failing: ff },
     })),
   };
 }

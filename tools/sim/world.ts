@@ -1,15 +1,21 @@
 // The simulated world: the load test's virtual users, our API + queue + one forwarding worker (the same
 // decisions as handlers/forward.ts, with a policy in place of route()), the two processors following a
 // stage schedule, the health tick, and the books at teardown.
-import { applyObservation, emptyHealth, PROCESSORS, type ProcessorHealth, type ProcessorName } from "../../handlers/contract/types";
+import {
+  applyObservation,
+  emptyHealth,
+  PROCESSORS,
+  type ProcessorHealth,
+  type ProcessorName,
+} from "../../handlers/contract/types";
 import { backoffSeconds, classify, definitelyNotStored, type Outcome } from "../../handlers/outcome";
 import { assess, type RouterParams } from "../../handlers/policy";
 import { vuStartMs } from "../contest/scenarios";
-import { audit, type AuditResult } from "./audit";
-import { Clock } from "./clock";
-import { paramsFor, type Policy, type SimSignals } from "./policies";
 import { makeRng, type Random } from "../lib/rng";
-import { stateAt, type SimScenario } from "./scenarios";
+import { type AuditResult, audit } from "./audit";
+import { Clock } from "./clock";
+import { type Policy, paramsFor, type SimSignals } from "./policies";
+import { type SimScenario, stateAt } from "./scenarios";
 
 /** How the world behaves apart from the schedule. Defaults mirror handlers/contract/config.ts and the runtime. */
 export interface Model {
@@ -52,10 +58,23 @@ export interface Model {
 }
 
 export const DEFAULT_MODEL: Model = {
-  netMs: 1, netJitterMs: 2, postMs: 1, storeMs: 1,
-  maxInFlight: 1500, holdWaitMs: 1000, refreshMs: 200, maxHops: 4, payTimeoutMs: 8000, lookupMs: 3,
+  netMs: 1,
+  netJitterMs: 2,
+  postMs: 1,
+  storeMs: 1,
+  maxInFlight: 1500,
+  holdWaitMs: 1000,
+  refreshMs: 200,
+  maxHops: 4,
+  payTimeoutMs: 8000,
+  lookupMs: 3,
   retry: { baseMs: 50, maxMs: 2000 },
-  pollEveryMs: 6000, procSlots: 800, procQueue: 500, teardownAfterMs: 1000, checkSkewMs: 5, probeLatency: "ignore",
+  pollEveryMs: 6000,
+  procSlots: 800,
+  procQueue: 500,
+  teardownAfterMs: 1000,
+  checkSkewMs: 5,
+  probeLatency: "ignore",
 };
 
 export interface SimOptions {
@@ -112,7 +131,14 @@ export interface SimResult {
 }
 
 export interface Second {
-  sendsD: number; sendsF: number; storedD: number; storedF: number; e500D: number; e500F: number; e429: number; holds: number;
+  sendsD: number;
+  sendsF: number;
+  storedD: number;
+  storedF: number;
+  e500D: number;
+  e500F: number;
+  e429: number;
+  holds: number;
   /** payments handed out to the worker at the end of the second */
   handedOut: number;
 }
@@ -130,9 +156,21 @@ interface Job {
   row: Row | null;
 }
 
-interface Row { cid: number; p: ProcessorName; r: number; insertAt: number; recordAt: number; job: Job }
+interface Row {
+  cid: number;
+  p: ProcessorName;
+  r: number;
+  insertAt: number;
+  recordAt: number;
+  job: Job;
+}
 
-interface Delivery { job: Job; inDoubt: boolean; heldSince: number; hops: number }
+interface Delivery {
+  job: Job;
+  inDoubt: boolean;
+  heldSince: number;
+  hops: number;
+}
 
 interface Req {
   d: Delivery;
@@ -152,7 +190,9 @@ class Processor {
   rows = new Map<number, Row>();
   stats: ProcessorStats = { counted: 0, sends: 0, probes: 0, status500: 0, status429: 0, timeouts: 0, maxBusy: 0 };
   constructor(readonly name: ProcessorName) {}
-  busy() { return this.running + this.qLive; }
+  busy() {
+    return this.running + this.qLive;
+  }
 }
 
 /**
@@ -173,12 +213,19 @@ class View {
   signals(now: number): Record<ProcessorName, SimSignals> {
     const s = (p: ProcessorName): SimSignals => {
       const oldest = this.inFlight[p].values().next();
-      return { health: this.health[p], oldestInFlightMs: oldest.done ? 0 : now - oldest.value, lastProbeAt: this.lastProbeAt[p], probesInFlight: this.probing[p] };
+      return {
+        health: this.health[p],
+        oldestInFlightMs: oldest.done ? 0 : now - oldest.value,
+        lastProbeAt: this.lastProbeAt[p],
+        probesInFlight: this.probing[p],
+      };
     };
     return { default: s("default"), fallback: s("fallback") };
   }
 
-  markProbe(p: ProcessorName, now: number) { this.lastProbeAt[p] = now; }
+  markProbe(p: ProcessorName, now: number) {
+    this.lastProbeAt[p] = now;
+  }
 
   begin(p: ProcessorName, probe: boolean, now: number): number {
     const token = ++this.seq;
@@ -215,7 +262,11 @@ class View {
   }
 }
 
-export function ceilingOf(accepted: number, amountCents: number, feeDefault: number): { noBonus: number; withBonus: number } {
+export function ceilingOf(
+  accepted: number,
+  amountCents: number,
+  feeDefault: number,
+): { noBonus: number; withBonus: number } {
   const noBonus = accepted * amountCents * (1 - feeDefault);
   return { noBonus, withBonus: noBonus * 1.2 };
 }
@@ -228,18 +279,26 @@ export function simulate(o: SimOptions): SimResult {
   const rng: Random = makeRng(seed);
   const clock = new Clock();
   const view = new View();
-  const proc: Record<ProcessorName, Processor> = { default: new Processor("default"), fallback: new Processor("fallback") };
+  const proc: Record<ProcessorName, Processor> = {
+    default: new Processor("default"),
+    fallback: new Processor("fallback"),
+  };
   const teardownAt = sc.durationMs + m.teardownAfterMs;
   const net = () => m.netMs + Math.floor(rng() * m.netJitterMs);
   const rt = (t: number) => t + EPOCH;
 
   const jobs: Job[] = [];
   const rows: Row[] = [];
-  let accepted = 0, handedOut = 0, maxHandedOut = 0, holds = 0, queueRetries = 0;
+  let accepted = 0,
+    handedOut = 0,
+    maxHandedOut = 0,
+    holds = 0,
+    queueRetries = 0;
   const timeline: Second[] = [];
   const sec = (): Second => {
     const i = Math.floor(clock.now / 1000);
-    while (timeline.length <= i) timeline.push({ sendsD: 0, sendsF: 0, storedD: 0, storedF: 0, e500D: 0, e500F: 0, e429: 0, holds: 0, handedOut });
+    while (timeline.length <= i)
+      timeline.push({ sendsD: 0, sendsF: 0, storedD: 0, storedF: 0, e500D: 0, e500F: 0, e429: 0, holds: 0, handedOut });
     const s = timeline[i]!;
     s.handedOut = handedOut;
     return s;
@@ -248,7 +307,10 @@ export function simulate(o: SimOptions): SimResult {
   // ---- the queue and the worker's intake (MAX_IN_FLIGHT handed out at once)
   const ready: Job[] = [];
   let readyHead = 0;
-  const enqueue = (job: Job) => { ready.push(job); pump(); };
+  const enqueue = (job: Job) => {
+    ready.push(job);
+    pump();
+  };
   const pump = () => {
     while (handedOut < m.maxInFlight && readyHead < ready.length) {
       const job = ready[readyHead++]!;
@@ -257,9 +319,15 @@ export function simulate(o: SimOptions): SimResult {
       job.attempts++;
       step({ job, inDoubt: job.claim !== null, heldSince: clock.now, hops: 0 });
     }
-    if (readyHead > 4096 && readyHead * 2 > ready.length) { ready.splice(0, readyHead); readyHead = 0; }
+    if (readyHead > 4096 && readyHead * 2 > ready.length) {
+      ready.splice(0, readyHead);
+      readyHead = 0;
+    }
   };
-  const settle = () => { handedOut--; pump(); };
+  const settle = () => {
+    handedOut--;
+    pump();
+  };
   const retryLater = (d: Delivery) => {
     queueRetries++;
     const ms = Math.round(backoffSeconds(d.job.attempts, m.retry, rng()) * 1000);
@@ -270,10 +338,20 @@ export function simulate(o: SimOptions): SimResult {
   // ---- HealthView.next(): held payments wake on the next refresh or when a processor recovers
   let waiters: (() => void)[] = [];
   let wakePending = false;
-  const wakeAll = () => { const w = waiters; waiters = []; for (const f of w) f(); };
+  const wakeAll = () => {
+    const w = waiters;
+    waiters = [];
+    for (const f of w) f();
+  };
   const waitNext = (f: () => void) => {
     waiters.push(f);
-    if (!wakePending) { wakePending = true; clock.after(m.refreshMs, () => { wakePending = false; wakeAll(); }); }
+    if (!wakePending) {
+      wakePending = true;
+      clock.after(m.refreshMs, () => {
+        wakePending = false;
+        wakeAll();
+      });
+    }
   };
 
   // ---- forward.ts forwardOne(), one loop turn per call
@@ -298,7 +376,12 @@ export function simulate(o: SimOptions): SimResult {
       }
     } else {
       const dec = o.policy.route(view.signals(rt(now)), rt(now), now - job.receivedAt, params);
-      if (dec.target === "hold") { holds++; sec().holds++; holdOrRetry(d); return; }
+      if (dec.target === "hold") {
+        holds++;
+        sec().holds++;
+        holdOrRetry(d);
+        return;
+      }
       target = dec.target;
       probe = dec.probe;
       if (probe) view.markProbe(target, rt(now));
@@ -312,8 +395,17 @@ export function simulate(o: SimOptions): SimResult {
     const pr = proc[p];
     pr.stats.sends++;
     if (probe) pr.stats.probes++;
-    if (p === "default") sec().sendsD++; else sec().sendsF++;
-    const req: Req = { d, p, r: clock.now, probe, token: view.begin(p, probe, rt(clock.now)), state: "net", answered: false };
+    if (p === "default") sec().sendsD++;
+    else sec().sendsF++;
+    const req: Req = {
+      d,
+      p,
+      r: clock.now,
+      probe,
+      token: view.begin(p, probe, rt(clock.now)),
+      state: "net",
+      answered: false,
+    };
     clock.after(net(), () => arrive(pr, req));
   }
 
@@ -323,7 +415,10 @@ export function simulate(o: SimOptions): SimResult {
       if (req.answered) return;
       req.answered = true;
       pr.stats.timeouts++;
-      if (req.state === "queued") { req.state = "done"; pr.qLive--; } // the processor drops a queued request whose client left
+      if (req.state === "queued") {
+        req.state = "done";
+        pr.qLive--;
+      } // the processor drops a queued request whose client left
       answered(req, "in-doubt");
     });
   }
@@ -331,8 +426,16 @@ export function simulate(o: SimOptions): SimResult {
   // ---- the processor: 800 running + 500 queued (FIFO), then 429; delay, then failure, then insert
   function arrive(pr: Processor, req: Req) {
     if (pr.running < m.procSlots) start(pr, req);
-    else if (pr.qLive < m.procQueue) { req.state = "queued"; pr.queue.push(req); pr.qLive++; armTimeout(pr, req); }
-    else { pr.stats.status429++; sec().e429++; return reply(req, 429); }
+    else if (pr.qLive < m.procQueue) {
+      req.state = "queued";
+      pr.queue.push(req);
+      pr.qLive++;
+      armTimeout(pr, req);
+    } else {
+      pr.stats.status429++;
+      sec().e429++;
+      return reply(req, 429);
+    }
     pr.stats.maxBusy = Math.max(pr.stats.maxBusy, pr.busy());
   }
   function start(pr: Processor, req: Req) {
@@ -350,14 +453,22 @@ export function simulate(o: SimOptions): SimResult {
     if (stateAt(sc, pr.name, clock.now).failing) {
       status = 500;
       pr.stats.status500++;
-      if (pr.name === "default") sec().e500D++; else sec().e500F++;
-    }
-    else if (pr.rows.has(req.d.job.cid)) status = 422;
+      if (pr.name === "default") sec().e500D++;
+      else sec().e500F++;
+    } else if (pr.rows.has(req.d.job.cid)) status = 422;
     else {
-      const row: Row = { cid: req.d.job.cid, p: pr.name, r: req.r, insertAt: clock.now, recordAt: Number.POSITIVE_INFINITY, job: req.d.job };
+      const row: Row = {
+        cid: req.d.job.cid,
+        p: pr.name,
+        r: req.r,
+        insertAt: clock.now,
+        recordAt: Number.POSITIVE_INFINITY,
+        job: req.d.job,
+      };
       pr.rows.set(row.cid, row);
       rows.push(row);
-      if (pr.name === "default") sec().storedD++; else sec().storedF++;
+      if (pr.name === "default") sec().storedD++;
+      else sec().storedF++;
       status = 200;
     }
     while (pr.qHead < pr.queue.length && pr.running < m.procSlots) {
@@ -366,7 +477,10 @@ export function simulate(o: SimOptions): SimResult {
       pr.qLive--;
       start(pr, next);
     }
-    if (pr.qHead > 4096 && pr.qHead * 2 > pr.queue.length) { pr.queue.splice(0, pr.qHead); pr.qHead = 0; }
+    if (pr.qHead > 4096 && pr.qHead * 2 > pr.queue.length) {
+      pr.queue.splice(0, pr.qHead);
+      pr.qHead = 0;
+    }
     reply(req, status);
   }
   function reply(req: Req, status: number) {
@@ -388,7 +502,14 @@ export function simulate(o: SimOptions): SimResult {
     const ok = outcome === "stored" || outcome === "duplicate";
     view.end(p, req.token, ok, req.probe);
     let recovered = false;
-    if (ok) recovered = view.observe(p, rt(now), true, req.probe && m.probeLatency === "ignore" ? undefined : now - req.r, rt(req.r));
+    if (ok)
+      recovered = view.observe(
+        p,
+        rt(now),
+        true,
+        req.probe && m.probeLatency === "ignore" ? undefined : now - req.r,
+        rt(req.r),
+      );
     else if (outcome === "rejected" || outcome === "in-doubt") view.observe(p, rt(now), false, undefined, rt(req.r));
     if (recovered) wakeAll();
 
@@ -400,7 +521,11 @@ export function simulate(o: SimOptions): SimResult {
         // recordExisting(): read the row the processor kept and record it with its requestedAt.
         return clock.after(m.lookupMs, () => {
           const row = proc[p].rows.get(d.job.cid);
-          if (row) { record(row, clock.now + m.storeMs); clock.after(m.storeMs, settle); return; }
+          if (row) {
+            record(row, clock.now + m.storeMs);
+            clock.after(m.storeMs, settle);
+            return;
+          }
           d.inDoubt = true;
           step(d);
         });
@@ -448,7 +573,8 @@ export function simulate(o: SimOptions): SimResult {
 
   // ---- the books at teardown
   const counted = (row: Row) => (sc.countedFrom === "backend" ? row.recordAt : row.insertAt) <= teardownAt;
-  let paidCents = 0, feesCents = 0;
+  let paidCents = 0,
+    feesCents = 0;
   for (const row of rows) {
     if (!counted(row)) continue;
     proc[row.p].stats.counted++;
@@ -458,21 +584,41 @@ export function simulate(o: SimOptions): SimResult {
   const countedN = proc.default.stats.counted + proc.fallback.stats.counted;
   const liquidCents = paidCents - feesCents;
   const ceil = ceilingOf(accepted, sc.amountCents, sc.fees.default);
-  const au = audit(rows, { offsetMs: sc.auditOffsetMs, fromMs: sc.auditFromMs, everyMs: sc.auditEveryMs, endMs: sc.durationMs, skewMs: m.checkSkewMs });
-  const waits = jobs.filter((j) => j.row && j.row.recordAt <= teardownAt).map((j) => j.row!.recordAt - j.receivedAt).sort((a, b) => a - b);
+  const au = audit(rows, {
+    offsetMs: sc.auditOffsetMs,
+    fromMs: sc.auditFromMs,
+    everyMs: sc.auditEveryMs,
+    endMs: sc.durationMs,
+    skewMs: m.checkSkewMs,
+  });
+  const waits = jobs
+    .filter((j) => j.row && j.row.recordAt <= teardownAt)
+    .map((j) => j.row!.recordAt - j.receivedAt)
+    .sort((a, b) => a - b);
 
   return {
-    scenario: sc.name, policy: o.policy.name, seed, params,
-    accepted, counted: countedN, lag: accepted - countedN,
+    scenario: sc.name,
+    policy: o.policy.name,
+    seed,
+    params,
+    accepted,
+    counted: countedN,
+    lag: accepted - countedN,
     processors: { default: proc.default.stats, fallback: proc.fallback.stats },
-    paidCents, feesCents, liquidCents,
-    ceilingNoBonusCents: ceil.noBonus, ceilingCents: ceil.withBonus,
+    paidCents,
+    feesCents,
+    liquidCents,
+    ceilingNoBonusCents: ceil.noBonus,
+    ceilingCents: ceil.withBonus,
     liquidShare: ceil.noBonus > 0 ? liquidCents / ceil.noBonus : 0,
     audit: au,
     expectedShare: ceil.withBonus > 0 ? (liquidCents * (1.2 - 0.35 * au.pCaught)) / ceil.withBonus : 0,
     unrecordedAtEnd: jobs.filter((j) => !j.row || j.row.recordAt > teardownAt).length,
     maxWaitMs: waits.length ? waits[waits.length - 1]! : 0,
     p99WaitMs: waits.length ? waits[Math.min(waits.length - 1, Math.floor(P99 * waits.length))]! : 0,
-    maxHandedOut, holds, queueRetries, timeline,
+    maxHandedOut,
+    holds,
+    queueRetries,
+    timeline,
   };
 }

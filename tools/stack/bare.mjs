@@ -4,12 +4,18 @@
 import { chmodSync, unlinkSync } from "node:fs";
 import { createServer } from "node:http";
 
-const SUMMARY = JSON.stringify({ default: { totalRequests: 0, totalAmount: 0 }, fallback: { totalRequests: 0, totalAmount: 0 } });
+const SUMMARY = JSON.stringify({
+  default: { totalRequests: 0, totalAmount: 0 },
+  fallback: { totalRequests: 0, totalAmount: 0 },
+});
 const server = createServer((req, res) => {
   req.resume();
   req.on("end", () => {
     if (req.method === "POST" && req.url === "/payments") res.writeHead(202, { "content-length": "0" }).end();
-    else res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(SUMMARY) }).end(SUMMARY);
+    else
+      res
+        .writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(SUMMARY) })
+        .end(SUMMARY);
   });
 });
 server.keepAliveTimeout = 65_000;

@@ -3,7 +3,7 @@
 // (`rinha-stack-<pid>`), and removed when the stack stops. A process joins its group before it execs
 // (see `wrapArgv`), so none of its work escapes the limit.
 
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
 export const CFS_PERIOD_US = 100_000;
@@ -81,10 +81,7 @@ const keyed = (file: string): Record<string, number> => {
 };
 
 function pidsIn(dir: string): number[] {
-  return (read(join(dir, "cgroup.procs")) ?? "")
-    .split("\n")
-    .filter(Boolean)
-    .map(Number);
+  return (read(join(dir, "cgroup.procs")) ?? "").split("\n").filter(Boolean).map(Number);
 }
 
 /** Removes a group after killing whatever is still inside it (retries: exits are asynchronous). */
@@ -156,8 +153,7 @@ function v1Manager(stackName: string): CgroupManager {
   };
   return {
     version: 1,
-    location: (name) =>
-      [...new Set([cpu.base, memory.base])].map((b) => join(b, stackName, name)).join(" and "),
+    location: (name) => [...new Set([cpu.base, memory.base])].map((b) => join(b, stackName, name)).join(" and "),
     create(name, limits) {
       for (const root of roots) mk(root);
       const cpuDir = join(cpu.base, stackName, name);
@@ -178,7 +174,9 @@ function v1Manager(stackName: string): CgroupManager {
         dirs,
         describe: `cgroup v1 ${cpuDir}${memDir === cpuDir ? "" : ` + ${memDir}`}`,
         pids: () => [...new Set(dirs.flatMap(pidsIn))],
-        sample: () => { rss.sample(); },
+        sample: () => {
+          rss.sample();
+        },
         stats() {
           rss.sample();
           const cpuStat = keyed(join(cpuDir, "cpu.stat"));
@@ -238,7 +236,9 @@ function v2Manager(stackName: string): CgroupManager {
         dirs: [dir],
         describe: `cgroup v2 ${dir}`,
         pids: () => pidsIn(dir),
-        sample: () => { rss.sample(); },
+        sample: () => {
+          rss.sample();
+        },
         stats() {
           rss.sample();
           const cpuStat = keyed(join(dir, "cpu.stat"));
@@ -325,7 +325,9 @@ export function removeStaleGroups(): string[] {
       const dir = join(base, e);
       let children: string[] = [];
       try {
-        children = readdirSync(dir, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => join(dir, d.name));
+        children = readdirSync(dir, { withFileTypes: true })
+          .filter((d) => d.isDirectory())
+          .map((d) => join(dir, d.name));
       } catch {}
       for (const child of children) removeDir(child);
       if (removeDir(dir) === undefined) removed.push(dir);

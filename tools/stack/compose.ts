@@ -40,8 +40,7 @@ export interface Compose {
   raw: Record<string, unknown>;
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === "object" && v !== null && !Array.isArray(v);
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 
 /** Compose interpolation: `${VAR}`, `${VAR:-default}`, `${VAR-default}`, `$VAR`, `$$` for a literal `$`. */
 export function interpolate(text: string, env: Record<string, string | undefined>): string {
@@ -170,7 +169,9 @@ function toPorts(value: unknown): PortMapping[] {
       return { published, target: Number(item.target) };
     }
     // "[ip:]published:target[/proto]" or "target"
-    const parts = String(item).replace(/\/(tcp|udp)$/, "").split(":");
+    const parts = String(item)
+      .replace(/\/(tcp|udp)$/, "")
+      .split(":");
     const target = Number(parts[parts.length - 1]);
     const published = parts.length >= 2 ? Number(parts[parts.length - 2]) : undefined;
     return { published, target };
@@ -191,7 +192,8 @@ export function normalizeCompose(doc: unknown, env: Record<string, string | unde
   const services = Object.entries(raw.services).map(([name, value]): Service => {
     if (!isObject(value)) throw new Error(`service ${name}: must be a map`);
     try {
-      const limits = (value.deploy as { resources?: { limits?: Record<string, unknown> } } | undefined)?.resources?.limits;
+      const limits = (value.deploy as { resources?: { limits?: Record<string, unknown> } } | undefined)?.resources
+        ?.limits;
       const command = value.command;
       return {
         name,
@@ -217,9 +219,7 @@ export function normalizeCompose(doc: unknown, env: Record<string, string | unde
     }
   });
   const maps = (v: unknown) =>
-    isObject(v)
-      ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, isObject(x) ? x : {}]))
-      : {};
+    isObject(v) ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, isObject(x) ? x : {}])) : {};
   return { services, networks: maps(raw.networks), volumes: maps(raw.volumes), raw };
 }
 

@@ -4,7 +4,7 @@
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { MiB } from "./compose";
-import { startStack, type Stack, type StopReport } from "./stack";
+import { type Stack, type StopReport, startStack } from "./stack";
 
 const HELP = `usage: npx tsx tools/stack/main.ts [options]
 
@@ -38,7 +38,8 @@ const fmtStats = (r: StopReport) =>
       if (s?.peakMemoryBytes !== undefined) parts.push(`peak mem+cache ${(s.peakMemoryBytes / MiB).toFixed(1)}MB`);
       if (s?.memoryLimitHits) parts.push(`at its memory limit ${s.memoryLimitHits} times (cache reclaimed)`);
       if (s?.cpuSeconds !== undefined) parts.push(`cpu ${s.cpuSeconds.toFixed(2)}s`);
-      if (s?.throttledPeriods !== undefined) parts.push(`throttled ${s.throttledPeriods} periods (${(s.throttledSeconds ?? 0).toFixed(2)}s)`);
+      if (s?.throttledPeriods !== undefined)
+        parts.push(`throttled ${s.throttledPeriods} periods (${(s.throttledSeconds ?? 0).toFixed(2)}s)`);
       if (s?.oomKills) parts.push(`OOM kills ${s.oomKills}`);
       return parts.join("  ");
     })
@@ -88,7 +89,10 @@ async function main() {
     processorPorts: ports ? { default: ports[0]!, fallback: ports[1]! } : undefined,
     fees:
       values["fee-default"] || values["fee-fallback"]
-        ? { default: number(values["fee-default"], "--fee-default"), fallback: number(values["fee-fallback"], "--fee-fallback") }
+        ? {
+            default: number(values["fee-default"], "--fee-default"),
+            fallback: number(values["fee-fallback"], "--fee-fallback"),
+          }
         : undefined,
     emulatorCommand: values["emulator-cmd"]?.split(/\s+/).filter(Boolean),
     entry: values.entry,
@@ -113,7 +117,9 @@ async function main() {
   }
   if (interrupted) return void shutdown(0);
   watchAncestors(() => void shutdown(0));
-  console.log(`logs in ${stack.runDir}/logs${values["keep-run-dir"] ? "" : " (removed on stop; --keep-run-dir keeps them)"}`);
+  console.log(
+    `logs in ${stack.runDir}/logs${values["keep-run-dir"] ? "" : " (removed on stop; --keep-run-dir keeps them)"}`,
+  );
   console.log(`stack ready on :${new URL(stack.url).port}`);
 }
 

@@ -92,7 +92,9 @@ export function mountMap(service: Service, ctx: Pick<PlanContext, "composeDir" |
   return service.mounts
     .filter((m) => m.source !== undefined && m.kind !== "tmpfs")
     .map((m): [string, string] =>
-      m.kind === "bind" ? [m.target, resolve(ctx.composeDir, m.source!)] : [m.target, join(ctx.runDir, "volumes", m.source!)],
+      m.kind === "bind"
+        ? [m.target, resolve(ctx.composeDir, m.source!)]
+        : [m.target, join(ctx.runDir, "volumes", m.source!)],
     )
     .sort((a, b) => b[0].length - a[0].length);
 }
@@ -116,7 +118,9 @@ export function makeRewriter(service: Service, compose: Compose, ctx: PlanContex
       if (!names.has(host)) return match;
       const mapped = ctx.hostPorts.get(`${host}:${port}`);
       if (mapped === undefined) {
-        throw new Error(`service ${service.name} refers to ${host}:${port}, but ${host} does not listen on port ${port}`);
+        throw new Error(
+          `service ${service.name} refers to ${host}:${port}, but ${host} does not listen on port ${port}`,
+        );
       }
       return `127.0.0.1:${mapped}`;
     });
@@ -142,7 +146,9 @@ export function localCaddyfile(
     (match, prefix: string, port: string) => (publishedTargets.includes(Number(port)) ? `${prefix}:${lbPort}` : match),
   );
   out = out.replace(/^(\s*import\s+)(\S+)/gm, (match, prefix: string, arg: string) =>
-    !isAbsolute(arg) && (arg.includes("/") || arg.includes("*")) ? `${prefix}${resolve(dirname(sourceFile), arg)}` : match,
+    !isAbsolute(arg) && (arg.includes("/") || arg.includes("*"))
+      ? `${prefix}${resolve(dirname(sourceFile), arg)}`
+      : match,
   );
   return out;
 }

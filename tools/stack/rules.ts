@@ -68,14 +68,23 @@ export function checkCompose(compose: Compose): Violation[] {
       add("platform", `service ${s.name}: platform ${raw.platform}; the contest runs linux/amd64`);
     }
     if (s.cpus === undefined) add("limits.cpus", `service ${s.name}: no deploy.resources.limits.cpus`);
-    else if (!(s.cpus > 0)) add("limits.cpus", `service ${s.name}: unreadable cpus limit ${JSON.stringify(raw.deploy?.resources?.limits?.cpus)}`);
+    else if (!(s.cpus > 0))
+      add(
+        "limits.cpus",
+        `service ${s.name}: unreadable cpus limit ${JSON.stringify(raw.deploy?.resources?.limits?.cpus)}`,
+      );
     else cpus += s.cpus;
     if (s.memoryBytes === undefined) add("limits.memory", `service ${s.name}: no deploy.resources.limits.memory`);
-    else if (!(s.memoryBytes > 0)) add("limits.memory", `service ${s.name}: unreadable memory limit ${JSON.stringify(raw.deploy?.resources?.limits?.memory)}`);
+    else if (!(s.memoryBytes > 0))
+      add(
+        "limits.memory",
+        `service ${s.name}: unreadable memory limit ${JSON.stringify(raw.deploy?.resources?.limits?.memory)}`,
+      );
     else memory += s.memoryBytes;
 
     for (const net of s.networks) {
-      if (!(net in compose.networks)) add("networks", `service ${s.name}: network ${net} is not declared under networks`);
+      if (!(net in compose.networks))
+        add("networks", `service ${s.name}: network ${net} is not declared under networks`);
     }
   }
   // Sums of decimals: compare in thousandths of a CPU so 0.3 + 0.3 + ... does not trip on float error.
@@ -93,7 +102,10 @@ export function checkCompose(compose: Compose): Violation[] {
   for (const s of publishers) {
     for (const p of s.ports) {
       if ((p.published ?? p.target) !== LIMITS.port) {
-        add("port", `service ${s.name}: publishes port ${p.published ?? p.target}; only ${LIMITS.port} on the load balancer`);
+        add(
+          "port",
+          `service ${s.name}: publishes port ${p.published ?? p.target}; only ${LIMITS.port} on the load balancer`,
+        );
       }
     }
     if (lb.length === 1 && s !== lb[0]) add("port", `service ${s.name}: publishes ports; only the load balancer may`);
@@ -101,7 +113,10 @@ export function checkCompose(compose: Compose): Violation[] {
 
   const apis = apiServices(compose);
   if (apis.length < 2) {
-    add("instances", `at least two API instances are required; found ${apis.length} (${apis.map((s) => s.name).join(", ") || "none"})`);
+    add(
+      "instances",
+      `at least two API instances are required; found ${apis.length} (${apis.map((s) => s.name).join(", ") || "none"})`,
+    );
   }
   if (lb.length === 1 && apis.includes(lb[0]!)) {
     add("instances", `service ${lb[0]!.name}: the load balancer cannot be an API instance`);
@@ -112,10 +127,12 @@ export function checkCompose(compose: Compose): Violation[] {
   for (const [key, net] of Object.entries(compose.networks)) {
     const external = net.external === true || (typeof net.external === "object" && net.external !== null);
     const driver = net.driver ?? "bridge";
-    if (!external && driver !== "bridge") add("networks", `network ${key}: driver ${String(driver)}; only bridge networks are allowed`);
+    if (!external && driver !== "bridge")
+      add("networks", `network ${key}: driver ${String(driver)}; only bridge networks are allowed`);
     if (networkName(compose, key) === PROCESSOR_NETWORK) {
       processorNetKey = key;
-      if (!external) add("networks", `network ${key}: ${PROCESSOR_NETWORK} must be external: true (the contest creates it)`);
+      if (!external)
+        add("networks", `network ${key}: ${PROCESSOR_NETWORK} must be external: true (the contest creates it)`);
     }
   }
   if (processorNetKey === undefined) add("networks", `the external network ${PROCESSOR_NETWORK} is not declared`);
@@ -135,7 +152,10 @@ export function checkCompose(compose: Compose): Violation[] {
     for (const fee of ["FEE_DEFAULT", "FEE_FALLBACK"]) {
       const value = Number(s.environment[fee]);
       if (!(value > 0 && value < 1)) {
-        add("fees", `service ${s.name}: ${fee}=${JSON.stringify(s.environment[fee])}; set it to the contest's fee (a fraction, e.g. 0.05)`);
+        add(
+          "fees",
+          `service ${s.name}: ${fee}=${JSON.stringify(s.environment[fee])}; set it to the contest's fee (a fraction, e.g. 0.05)`,
+        );
       }
     }
   }
@@ -175,10 +195,15 @@ export function checkCaddyUpstreams(compose: Compose, caddyfile: string): Violat
       return target === `${s.name}:${s.environment.PORT ?? "9999"}`;
     });
     if (hit) reached.add(hit.name);
-    else out.push({ rule: "caddy", message: `upstream ${up} is not an API instance's address (name:PORT or unix/SOCKET_PATH)` });
+    else
+      out.push({
+        rule: "caddy",
+        message: `upstream ${up} is not an API instance's address (name:PORT or unix/SOCKET_PATH)`,
+      });
   }
   for (const s of apis) {
-    if (!reached.has(s.name)) out.push({ rule: "caddy", message: `API instance ${s.name} gets no traffic: no upstream points at it` });
+    if (!reached.has(s.name))
+      out.push({ rule: "caddy", message: `API instance ${s.name} gets no traffic: no upstream points at it` });
   }
   return out;
 }

@@ -3,21 +3,38 @@
 // each service's CPU / memory limit through cgroups when it can, waits until /healthz answers through the load
 // balancer, and returns a handle whose stop() leaves nothing behind.
 
-import { spawn, type ChildProcess } from "node:child_process";
-import { createWriteStream, existsSync, mkdirSync, rmdirSync, rmSync, readdirSync, writeFileSync, type WriteStream } from "node:fs";
+import { type ChildProcess, spawn } from "node:child_process";
+import {
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  rmdirSync,
+  rmSync,
+  type WriteStream,
+  writeFileSync,
+} from "node:fs";
 import http from "node:http";
 import net from "node:net";
 import { dirname, join, resolve } from "node:path";
-import { loadCompose, MiB, type Compose } from "./compose";
-import { openCgroups, removeStaleGroups, wrapArgv, type CgroupManager, type GroupStats, type ServiceGroup } from "./cgroup";
-import { kindOf, listenOf, planService, type Kind, type ProcessPlan } from "./plan";
-import { checkCompose } from "./rules";
 import { freePort, portInUse } from "../lib/ports";
 import { ensureBuilt, NODE_BUNDLE, REPO_DIR } from "../lib/repo";
+import {
+  type CgroupManager,
+  type GroupStats,
+  openCgroups,
+  removeStaleGroups,
+  type ServiceGroup,
+  wrapArgv,
+} from "./cgroup";
+import { type Compose, loadCompose, MiB } from "./compose";
+import { type Kind, kindOf, listenOf, type ProcessPlan, planService } from "./plan";
+import { checkCompose } from "./rules";
 
-
-
-export const PROCESSOR_HOSTS = { default: "payment-processor-default", fallback: "payment-processor-fallback" } as const;
+export const PROCESSOR_HOSTS = {
+  default: "payment-processor-default",
+  fallback: "payment-processor-fallback",
+} as const;
 /** The preview's fees (docs/contest.md); the final used 0.07 / 0.10. */
 export const PREVIEW_FEES = { default: 0.05, fallback: 0.15 } as const;
 
@@ -164,7 +181,10 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const log = opts.log ?? ((m: string) => console.log(m));
   const composeFile = resolve(opts.composeFile ?? join(REPO_DIR, "docker-compose.yml"));
   const processorPorts = opts.processorPorts ?? { default: 8001, fallback: 8002 };
-  const fees = { default: opts.fees?.default ?? PREVIEW_FEES.default, fallback: opts.fees?.fallback ?? PREVIEW_FEES.fallback };
+  const fees = {
+    default: opts.fees?.default ?? PREVIEW_FEES.default,
+    fallback: opts.fees?.fallback ?? PREVIEW_FEES.fallback,
+  };
   const readyTimeoutMs = opts.readyTimeoutMs ?? 30_000;
 
   // Interpolation env: the process's, the emulators' fees when we start them (so the router and the
@@ -181,10 +201,13 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const lb = compose.services.find((s) => kindOf(s) === "caddy");
   const published = lb?.ports[0]?.published ?? lb?.ports[0]?.target ?? 9999;
   const lbPort = opts.port ?? published;
-  if (await portInUse(lbPort)) throw new Error(`port ${lbPort} is already in use (another stack?); pass --port / opts.port`);
+  if (await portInUse(lbPort))
+    throw new Error(`port ${lbPort} is already in use (another stack?); pass --port / opts.port`);
   for (const [which_, port] of Object.entries(processorPorts)) {
     if (opts.withEmulators && (await portInUse(port))) {
-      throw new Error(`emulator port ${port} (${which_}) is already in use; pass --processor-ports / opts.processorPorts`);
+      throw new Error(
+        `emulator port ${port} (${which_}) is already in use; pass --processor-ports / opts.processorPorts`,
+      );
     }
   }
 
@@ -193,7 +216,8 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   if (needsNode && !existsSync(entry)) throw new Error(`node entry ${entry} does not exist; run npm run build`);
   for (const s of compose.services) {
     const program = kindOf(s) === "redis" ? "redis-server" : kindOf(s) === "caddy" ? "caddy" : undefined;
-    if (program && !which(program)) throw new Error(`${program} not found on PATH (service ${s.name}): ${INSTALL_HINT[program]}`);
+    if (program && !which(program))
+      throw new Error(`${program} not found on PATH (service ${s.name}): ${INSTALL_HINT[program]}`);
   }
 
   if (!opts.runDir) removeStaleRunDirs(log);
@@ -234,7 +258,12 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     }
     const fullArgv = wrapArgv(group?.procsFiles ?? [], argv);
     // detached: own process group, so stop() can signal the service and anything it forked.
-    const child = spawn(fullArgv[0]!, fullArgv.slice(1), { cwd: REPO_DIR, env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(fullArgv[0]!, fullArgv.slice(1), {
+      cwd: REPO_DIR,
+      env,
+      detached: true,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     if (child.pid === undefined) throw new Error(`could not start ${name}: ${argv.join(" ")}`);
     const service: RunningService = {
       name,
@@ -269,7 +298,9 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       child.once("exit", (code, signal) => {
         service.exit = { code, signal };
         if (!stopping) {
-          log(`service ${name} (pid ${service.pid}) exited: ${signal ?? `code ${code}`}\n${tail.slice(-15).join("\n")}`);
+          log(
+            `service ${name} (pid ${service.pid}) exited: ${signal ?? `code ${code}`}\n${tail.slice(-15).join("\n")}`,
+          );
           opts.onExit?.(service);
         }
         done();
@@ -285,21 +316,29 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     const deadline = Date.now() + readyTimeoutMs;
     for (;;) {
       if (proc.service.exit) {
-        throw new Error(`${proc.service.name} exited during start (${proc.service.exit.signal ?? `code ${proc.service.exit.code}`}):\n${proc.tail.slice(-20).join("\n")}`);
+        throw new Error(
+          `${proc.service.name} exited during start (${proc.service.exit.signal ?? `code ${proc.service.exit.code}`}):\n${proc.tail.slice(-20).join("\n")}`,
+        );
       }
       if (await check().catch(() => false)) return;
       if (Date.now() > deadline) {
-        throw new Error(`${proc.service.name}: ${what} not ready after ${readyTimeoutMs} ms:\n${proc.tail.slice(-20).join("\n")}`);
+        throw new Error(
+          `${proc.service.name}: ${what} not ready after ${readyTimeoutMs} ms:\n${proc.tail.slice(-20).join("\n")}`,
+        );
       }
       await sleep(50);
     }
   };
 
   const describe = (p: Proc) =>
-    log(`  ${p.service.name.padEnd(18)} pid ${String(p.service.pid).padEnd(7)} ${p.service.address.padEnd(24)} ${p.service.limits}`);
+    log(
+      `  ${p.service.name.padEnd(18)} pid ${String(p.service.pid).padEnd(7)} ${p.service.address.padEnd(24)} ${p.service.limits}`,
+    );
 
   // The kernel keeps a peak that includes page cache only; anonymous memory's peak is sampled here.
-  const sampler = setInterval(() => { for (const p of procs) p.service.cgroup?.sample(); }, 250);
+  const sampler = setInterval(() => {
+    for (const p of procs) p.service.cgroup?.sample();
+  }, 250);
   sampler.unref();
 
   const stop = once(async (): Promise<StopReport> => {
@@ -344,7 +383,12 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       }
     }
     return {
-      services: procs.map((p) => ({ name: p.service.name, pid: p.service.pid, exit: p.service.exit, stats: stats.get(p.service.name) })),
+      services: procs.map((p) => ({
+        name: p.service.name,
+        pid: p.service.pid,
+        exit: p.service.exit,
+        stats: stats.get(p.service.name),
+      })),
       problems,
     };
   });
@@ -361,7 +405,10 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       runDir,
       hostPorts,
       lbPort,
-      externalHosts: { [PROCESSOR_HOSTS.default]: processorPorts.default, [PROCESSOR_HOSTS.fallback]: processorPorts.fallback },
+      externalHosts: {
+        [PROCESSOR_HOSTS.default]: processorPorts.default,
+        [PROCESSOR_HOSTS.fallback]: processorPorts.fallback,
+      },
       entry,
       nodePath: process.execPath,
     };
@@ -390,12 +437,26 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
 
     // Emulators first: they stand for the contest's processors, which are up before the stack.
     if (opts.withEmulators) {
-      const base = opts.emulatorCommand ?? [join(REPO_DIR, "node_modules", ".bin", "tsx"), join(REPO_DIR, "tools", "emulator", "main.ts")];
-      if (!opts.emulatorCommand && !existsSync(base[1]!)) throw new Error(`processor emulator ${base[1]} does not exist yet`);
+      const base = opts.emulatorCommand ?? [
+        join(REPO_DIR, "node_modules", ".bin", "tsx"),
+        join(REPO_DIR, "tools", "emulator", "main.ts"),
+      ];
+      if (!opts.emulatorCommand && !existsSync(base[1]!))
+        throw new Error(`processor emulator ${base[1]} does not exist yet`);
       const started = (["default", "fallback"] as const).map((which_) => {
         const port = processorPorts[which_];
         const argv = [...base, "--port", String(port), "--fee", String(fees[which_])];
-        return { proc: spawnProc(`emulator-${which_}`, "emulator", argv, { ...baseEnvForTools() }, `127.0.0.1:${port}`, undefined), port };
+        return {
+          proc: spawnProc(
+            `emulator-${which_}`,
+            "emulator",
+            argv,
+            { ...baseEnvForTools() },
+            `127.0.0.1:${port}`,
+            undefined,
+          ),
+          port,
+        };
       });
       for (const { proc, port } of started) {
         await waitFor(proc, `port ${port}`, () => tcpOpen(port));
@@ -415,10 +476,19 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       const promise = (async () => {
         await Promise.all(plan.dependsOn.map((d) => startOne(d, [...path, name])));
         const address = plan.address.socket ? `unix:${plan.address.socket}` : `127.0.0.1:${plan.address.port}`;
-        const proc = spawnProc(plan.name, plan.kind, plan.argv, plan.env, address, { cpus: plan.cpus, memoryBytes: plan.memoryBytes });
+        const proc = spawnProc(plan.name, plan.kind, plan.argv, plan.env, address, {
+          cpus: plan.cpus,
+          memoryBytes: plan.memoryBytes,
+        });
         if (plan.kind === "redis") await waitFor(proc, "PING", () => redisPing(plan.address));
-        else if (plan.kind === "node") await waitFor(proc, "/healthz", async () => (await httpGet(plan.address, "/healthz")) === 200);
-        else await waitFor(proc, `/healthz through :${lbPort}`, async () => (await httpGet({ port: lbPort }, "/healthz")) === 200);
+        else if (plan.kind === "node")
+          await waitFor(proc, "/healthz", async () => (await httpGet(plan.address, "/healthz")) === 200);
+        else
+          await waitFor(
+            proc,
+            `/healthz through :${lbPort}`,
+            async () => (await httpGet({ port: lbPort }, "/healthz")) === 200,
+          );
         describe(proc);
       })();
       ready.set(name, promise);

@@ -11,9 +11,12 @@ for (const sig of ["SIGTERM", "SIGINT"] as const) {
   process.on(sig, () => {
     if (stopping) return;
     stopping = true;
-    runtime.close().then(() => process.exit(0), (err: Error) => {
-      console.error(`rinha: unclean stop: ${err.message}`);
-      process.exit(1);
-    });
+    runtime.close().then(
+      () => process.exit(0),
+      (err: Error) => {
+        console.error(`rinha: unclean stop: ${err.message}`);
+        process.exit(1);
+      },
+    );
   });
 }

@@ -1,16 +1,16 @@
-import { createAdaptorServer } from "@hono/node-server";
 import { chmodSync, existsSync, unlinkSync } from "node:fs";
-import type { AddressInfo } from "node:net";
 import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import { monitorEventLoopDelay } from "node:perf_hooks";
-import { createHandlers, loadConfig, makeEnv, type AppEnv } from "../../../handlers";
+import { createAdaptorServer } from "@hono/node-server";
+import { type AppEnv, createHandlers, loadConfig, makeEnv } from "../../../handlers";
 import type { Config, EnvLike } from "../../../handlers/contract/config";
-import { createMemoryStore } from "../../stores/memory";
+import { configureLog, log } from "../../../handlers/contract/log";
 import type { Consumer, NodeStore } from "../../../handlers/contract/types";
+import { createMemoryStore } from "../../stores/memory";
 import { startAdmission } from "./admission";
 import { undiciTransport } from "./transport";
 import { warmUp } from "./warmup";
-import { configureLog, log } from "../../../handlers/contract/log";
 
 export type Role = Config["role"];
 
@@ -38,7 +38,9 @@ export async function startRuntime(vars: EnvLike, opts: { store?: NodeStore; qui
   configureLog(config.logLevel);
   const role = config.role;
   if (config.store === "memory" && role !== "all" && !opts.store) {
-    throw new Error(`ROLE=${role} with STORE=memory would split the queue from its consumer; use ROLE=all or STORE=redis`);
+    throw new Error(
+      `ROLE=${role} with STORE=memory would split the queue from its consumer; use ROLE=all or STORE=redis`,
+    );
   }
   const store = opts.store ?? (await storeFromConfig(config));
   const transport = undiciTransport(config.processorUrls);
@@ -49,7 +51,11 @@ export async function startRuntime(vars: EnvLike, opts: { store?: NodeStore; qui
   const work = role !== "api";
 
   if ("depth" in store.queue) {
-    env.metrics.describe("queue_depth", "gauge", "payments waiting (ready), delivered and unacked (pending), waiting for a retry (delayed)");
+    env.metrics.describe(
+      "queue_depth",
+      "gauge",
+      "payments waiting (ready), delivered and unacked (pending), waiting for a retry (delayed)",
+    );
     env.metrics.gauge("queue_depth", async () => {
       const d = await store.queue.depth();
       return { '{state="ready"}': d.ready, '{state="pending"}': d.pending, '{state="delayed"}': d.delayed };
@@ -73,8 +79,14 @@ export async function startRuntime(vars: EnvLike, opts: { store?: NodeStore; qui
   let ticker: ReturnType<typeof setInterval> | null = null;
   if (work) {
     const { maxInFlight, tickMs } = config;
-    consumer = store.queue.consume((batch) => handlers.queue(batch, env), { batchSize: 100, maxInFlight, pollMs: 1000 });
-    const run = () => { handlers.scheduled(env).catch((e) => log("error", "tick_failed", { error: (e as Error).message })); };
+    consumer = store.queue.consume((batch) => handlers.queue(batch, env), {
+      batchSize: 100,
+      maxInFlight,
+      pollMs: 1000,
+    });
+    const run = () => {
+      handlers.scheduled(env).catch((e) => log("error", "tick_failed", { error: (e as Error).message }));
+    };
     run();
     ticker = setInterval(run, tickMs);
   }
@@ -84,15 +96,23 @@ export async function startRuntime(vars: EnvLike, opts: { store?: NodeStore; qui
   env.metrics.gauge("admission_lag_ms", () => ({ "": Number(admission.lagMs().toFixed(2)) }));
   const overloaded = () => {
     env.metrics.inc("rejected_total", { reason: "overload" });
-    return new Response('{"error":"overloaded; retry later"}', { status: 503, headers: { "content-type": "application/json", "retry-after": "1" } });
+    return new Response('{"error":"overloaded; retry later"}', {
+      status: 503,
+      headers: { "content-type": "application/json", "retry-after": "1" },
+    });
   };
 
   const server = createAdaptorServer({
     fetch: serveApi
-      ? (req: Request) => (admission.shedding() && req.method === "POST" && req.url.endsWith("/payments") ? overloaded() : handlers.fetch(req, env))
+      ? (req: Request) =>
+          admission.shedding() && req.method === "POST" && req.url.endsWith("/payments")
+            ? overloaded()
+            : handlers.fetch(req, env)
       : (req: Request) => {
           const path = new URL(req.url).pathname;
-          return path === "/healthz" || path === "/metrics" ? handlers.fetch(req, env) : new Response('{"error":"worker role serves /healthz and /metrics only"}', { status: 404 });
+          return path === "/healthz" || path === "/metrics"
+            ? handlers.fetch(req, env)
+            : new Response('{"error":"worker role serves /healthz and /metrics only"}', { status: 404 });
         },
   }) as Server;
   server.keepAliveTimeout = 65_000; // longer than the load balancer's idle timeout, so it never reuses a closing socket
@@ -104,16 +124,23 @@ export async function startRuntime(vars: EnvLike, opts: { store?: NodeStore; qui
   const url = await listen(server, config.listen);
   if (!opts.quiet) {
     const warmed = warm ? ` warm-up=${warm.requests} requests in ${warm.ms.toFixed(0)} ms` : "";
-    console.log(`rinha: role=${role} store=${store.name} listen=${url} default=${config.processorUrls.default} fallback=${config.processorUrls.fallback} fees=${config.router.fees.default}/${config.router.fees.fallback}${warmed}`);
+    console.log(
+      `rinha: role=${role} store=${store.name} listen=${url} default=${config.processorUrls.default} fallback=${config.processorUrls.fallback} fees=${config.router.fees.default}/${config.router.fees.fallback}${warmed}`,
+    );
   }
 
   return {
-    env, role, url,
+    env,
+    role,
+    url,
     async close() {
       if (ticker) clearInterval(ticker);
       loopDelay.disable();
       admission.stop();
-      await new Promise<void>((r) => { server.close(() => r()); server.closeIdleConnections?.(); });
+      await new Promise<void>((r) => {
+        server.close(() => r());
+        server.closeIdleConnections?.();
+      });
       await consumer?.stop(10_000);
       await transport.close?.();
       await store.close();
@@ -127,7 +154,10 @@ function listen(server: Server, at: Config["listen"]): Promise<string> {
     const socket = at.socketPath;
     if (socket) {
       if (existsSync(socket)) unlinkSync(socket); // left by a killed predecessor
-      server.listen(socket, () => { chmodSync(socket, 0o666); resolve(`unix:${socket}`); });
+      server.listen(socket, () => {
+        chmodSync(socket, 0o666);
+        resolve(`unix:${socket}`);
+      });
     } else {
       const { port, host } = at;
       server.listen(port, host, () => {

@@ -1,8 +1,13 @@
 import { Pool } from "undici";
-import { PROCESSORS, type ProcessorName } from "../../../handlers/contract/types";
 import type { Transport, TransportAnswer } from "../../../handlers/contract/transport";
+import { PROCESSORS, type ProcessorName } from "../../../handlers/contract/types";
 
-const TIMEOUT_CODES = new Set(["UND_ERR_HEADERS_TIMEOUT", "UND_ERR_BODY_TIMEOUT", "UND_ERR_CONNECT_TIMEOUT", "UND_ERR_ABORTED"]);
+const TIMEOUT_CODES = new Set([
+  "UND_ERR_HEADERS_TIMEOUT",
+  "UND_ERR_BODY_TIMEOUT",
+  "UND_ERR_CONNECT_TIMEOUT",
+  "UND_ERR_ABORTED",
+]);
 
 /**
  * undici keep-alive pools, one per processor, sized for head-of-line-free forwarding: at 2 s delay and
@@ -26,7 +31,10 @@ export function undiciTransport(urls: Record<ProcessorName, string>, connections
         return { status: res.statusCode, body: await res.body.text() };
       } catch (err) {
         const e = err as Error & { code?: string };
-        return { error: e.code && TIMEOUT_CODES.has(e.code) ? "timeout" : "network", message: `${e.code ?? e.name}: ${e.message}` };
+        return {
+          error: e.code && TIMEOUT_CODES.has(e.code) ? "timeout" : "network",
+          message: `${e.code ?? e.name}: ${e.message}`,
+        };
       }
     },
     async close() {

@@ -67,15 +67,20 @@ export async function startLocalWorker(vars: Record<string, string>, o: LocalWor
     throw err;
   }
   // Typed here: Miniflare's own type for it comes from @cloudflare/workers-types, which we do not install.
-  const worker = (await mf.getWorker()) as unknown as { scheduled(o: { scheduledTime?: Date; cron?: string }): Promise<unknown> };
+  const worker = (await mf.getWorker()) as unknown as {
+    scheduled(o: { scheduledTime?: Date; cron?: string }): Promise<unknown>;
+  };
 
   // Cloudflare's Cron Triggers fire at most once a minute; the health window is 5 s, so locally we drive
   // `scheduled` ourselves (docs/workers.md). Like the Node runtime, a slow tick does not delay the next.
   let closing = false;
   const ticks = new Set<Promise<unknown>>();
   const fire = () => {
-    const t: Promise<unknown> = worker.scheduled({ scheduledTime: new Date(), cron: "* * * * *" })
-      .catch((err: Error) => { if (!closing) console.error(`tick: ${err.message}`); })
+    const t: Promise<unknown> = worker
+      .scheduled({ scheduledTime: new Date(), cron: "* * * * *" })
+      .catch((err: Error) => {
+        if (!closing) console.error(`tick: ${err.message}`);
+      })
       .finally(() => ticks.delete(t));
     ticks.add(t);
   };
@@ -86,7 +91,8 @@ export async function startLocalWorker(vars: Record<string, string>, o: LocalWor
   const timer = setInterval(fire, tickMs);
 
   return {
-    mf, tickMs,
+    mf,
+    tickMs,
     url: url.origin,
     async close() {
       closing = true;

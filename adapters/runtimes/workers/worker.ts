@@ -1,12 +1,18 @@
 // The Workers module entry (bundled to dist/worker.js by tools/build/build-worker.mjs): the same three handlers as
 // the Node runtime, with Cloudflare bindings turned into the AppEnv they expect.
-import { createHandlers, loadConfig, makeEnv, type AppEnv } from "../../../handlers";
+import { type AppEnv, createHandlers, loadConfig, makeEnv } from "../../../handlers";
 import { configureLog } from "../../../handlers/contract/log";
 import { fetchTransport } from "../../../handlers/contract/transport";
 import type { HealthStore, PaymentJob } from "../../../handlers/contract/types";
-import type { CfMessageBatch, DurableObjectNamespace, ExecutionContext, Queue, ScheduledController } from "../../stores/workers/bindings";
+import type {
+  CfMessageBatch,
+  DurableObjectNamespace,
+  ExecutionContext,
+  Queue,
+  ScheduledController,
+} from "../../stores/workers/bindings";
 import type { BooksApi } from "../../stores/workers/books";
-import { runBatch, type Envelope } from "../../stores/workers/queue";
+import { type Envelope, runBatch } from "../../stores/workers/queue";
 import { createWorkersStore } from "../../stores/workers/store";
 
 export { Books } from "../../stores/workers/books";
@@ -74,7 +80,11 @@ export default {
     await handlers.scheduled(appEnv(bindings, ctx));
   },
 
-  async queue(batch: CfMessageBatch<Envelope<PaymentJob>>, bindings: WorkerBindings, ctx: ExecutionContext): Promise<void> {
+  async queue(
+    batch: CfMessageBatch<Envelope<PaymentJob>>,
+    bindings: WorkerBindings,
+    ctx: ExecutionContext,
+  ): Promise<void> {
     const env = appEnv(bindings, ctx);
     const opts = { maxRetries: env.config.queueMaxRetries, requeue: bindings.PAYMENTS as Queue<Envelope<object>> };
     return runBatch<PaymentJob>(batch, opts, (b) => handlers.queue(b, env));

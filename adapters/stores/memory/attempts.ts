@@ -3,7 +3,9 @@ import type { AttemptClaim, AttemptRegistry, ProcessorName } from "../../../hand
 export function createMemoryAttempts(): AttemptRegistry {
   const claims = new Map<string, AttemptClaim>();
   return {
-    async get(id) { return claims.get(id) ?? null; },
+    async get(id) {
+      return claims.get(id) ?? null;
+    },
     async claim(id: string, processor: ProcessorName, owner: string) {
       const held = claims.get(id);
       if (held) return held;
@@ -16,6 +18,8 @@ export function createMemoryAttempts(): AttemptRegistry {
       claims.delete(id);
       return true;
     },
-    async purge() { claims.clear(); },
+    async purge() {
+      claims.clear();
+    },
   };
 }

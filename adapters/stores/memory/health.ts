@@ -4,11 +4,15 @@ export function createMemoryHealth(now: () => number = Date.now): HealthStore {
   let state: HealthState = { default: emptyHealth(), fallback: emptyHealth() };
   const locks = new Map<string, number>(); // processor -> lock expiry (epoch ms)
   return {
-    async read() { return { default: { ...state.default }, fallback: { ...state.fallback } }; },
+    async read() {
+      return { default: { ...state.default }, fallback: { ...state.fallback } };
+    },
     async writePoll(p, poll) {
       state[p] = { ...state[p], failing: poll.failing, minResponseTime: poll.minResponseTime, polledAt: poll.at };
     },
-    async observe(p, o) { state[p] = applyObservation(state[p], o); },
+    async observe(p, o) {
+      state[p] = applyObservation(state[p], o);
+    },
     async tryLock(p, ttlMs) {
       const t = now();
       if ((locks.get(p) ?? 0) > t) return false;

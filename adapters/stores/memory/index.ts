@@ -12,7 +12,10 @@ export function createMemoryStore(): NodeStore {
   const health = createMemoryHealth();
   return {
     name: "memory",
-    queue, ledger, attempts, health,
+    queue,
+    ledger,
+    attempts,
+    health,
     async purge() {
       await Promise.all([queue.clear(), ledger.purge(), attempts.purge(), health.purge()]);
     },

@@ -1,3 +1,4 @@
+import { log } from "../../../handlers/contract/log";
 import {
   type BatchHandler,
   type ConsumeOptions,
@@ -8,9 +9,13 @@ import {
   type QueueMessage,
   type RetryOptions,
 } from "../../../handlers/contract/types";
-import { log } from "../../../handlers/contract/log";
 
-interface Entry<Body> { id: string; body: Body; timestamp: Date; attempts: number; }
+interface Entry<Body> {
+  id: string;
+  body: Body;
+  timestamp: Date;
+  attempts: number;
+}
 
 /**
  * In-process queue with the consumer semantics of the durable adapters: a message handed out stays "pending"
@@ -25,13 +30,21 @@ export function createMemoryQueue<Body>(name = "payments"): PollableQueue<Body> 
   let seq = 0;
   let generation = 0; // bumped by clear(): settling a message from before a purge must not resurrect it
 
-  const wake = () => { for (const w of wakers) w(); };
-  const push = (e: Entry<Body>) => { ready.push(e); wake(); };
+  const wake = () => {
+    for (const w of wakers) w();
+  };
+  const push = (e: Entry<Body>) => {
+    ready.push(e);
+    wake();
+  };
   const take = (): Entry<Body> | undefined => {
     if (head >= ready.length) return undefined;
     const e = ready[head]!;
     ready[head++] = undefined as never;
-    if (head > 1024 && head * 2 > ready.length) { ready.splice(0, head); head = 0; }
+    if (head > 1024 && head * 2 > ready.length) {
+      ready.splice(0, head);
+      head = 0;
+    }
     return e;
   };
 
@@ -41,7 +54,11 @@ export function createMemoryQueue<Body>(name = "payments"): PollableQueue<Body> 
     const running = new Set<Promise<void>>();
     let stopped = false;
     let wakeLoop: (() => void) | null = null;
-    const waker = () => { const w = wakeLoop; wakeLoop = null; w?.(); };
+    const waker = () => {
+      const w = wakeLoop;
+      wakeLoop = null;
+      w?.();
+    };
     wakers.add(waker);
 
     const settle = (id: string) => {
@@ -52,14 +69,22 @@ export function createMemoryQueue<Body>(name = "payments"): PollableQueue<Body> 
     };
 
     const message = (e: Entry<Body>, gen = generation): QueueMessage<Body> => ({
-      id: e.id, body: e.body, timestamp: e.timestamp, attempts: e.attempts,
-      ack: () => { settle(e.id); },
+      id: e.id,
+      body: e.body,
+      timestamp: e.timestamp,
+      attempts: e.attempts,
+      ack: () => {
+        settle(e.id);
+      },
       retry: (o?: RetryOptions) => {
         if (!settle(e.id) || gen !== generation) return;
         const next: Entry<Body> = { ...e, attempts: e.attempts + 1 };
         const ms = Math.max(0, (o?.delaySeconds ?? 0) * 1000);
         if (ms === 0) return push(next);
-        const timer = setTimeout(() => { delayed.delete(e.id); push(next); }, ms);
+        const timer = setTimeout(() => {
+          delayed.delete(e.id);
+          push(next);
+        }, ms);
         delayed.set(e.id, { entry: next, timer });
       },
     });
@@ -68,7 +93,9 @@ export function createMemoryQueue<Body>(name = "payments"): PollableQueue<Body> 
       while (!stopped) {
         const free = maxInFlight - mine.size;
         if (free <= 0 || head >= ready.length) {
-          await new Promise<void>((r) => { wakeLoop = r; });
+          await new Promise<void>((r) => {
+            wakeLoop = r;
+          });
           continue;
         }
         const messages: QueueMessage<Body>[] = [];
@@ -81,10 +108,12 @@ export function createMemoryQueue<Body>(name = "payments"): PollableQueue<Body> 
         }
         const batch = messageBatch(name, messages);
         // Batches run concurrently: one slow processor call must not hold back the rest.
-        const p = handler(batch).catch((err) => {
-          log("error", "batch_handler_threw", { queue: name, error: String(err), retryInMs: 1000 });
-          batch.retryAll({ delaySeconds: 1 });
-        }).finally(() => running.delete(p));
+        const p = handler(batch)
+          .catch((err) => {
+            log("error", "batch_handler_threw", { queue: name, error: String(err), retryInMs: 1000 });
+            batch.retryAll({ delaySeconds: 1 });
+          })
+          .finally(() => running.delete(p));
         running.add(p);
       }
     };
@@ -99,14 +128,18 @@ export function createMemoryQueue<Body>(name = "payments"): PollableQueue<Body> 
         let timer: ReturnType<typeof setTimeout> | undefined;
         await Promise.race([
           Promise.allSettled([...running]),
-          new Promise((r) => { timer = setTimeout(r, timeoutMs); }),
+          new Promise((r) => {
+            timer = setTimeout(r, timeoutMs);
+          }),
         ]);
         clearTimeout(timer);
         // Whatever is still unsettled goes back to the front, as a dead consumer's messages would.
         for (const id of mine) {
           const e = pending.get(id);
           pending.delete(id);
-          if (e) { ready.splice(head, 0, { ...e, attempts: e.attempts + 1 }); }
+          if (e) {
+            ready.splice(head, 0, { ...e, attempts: e.attempts + 1 });
+          }
         }
         mine.clear();
         wake();
@@ -124,7 +157,8 @@ export function createMemoryQueue<Body>(name = "payments"): PollableQueue<Body> 
     },
     async clear() {
       generation++;
-      ready.length = 0; head = 0;
+      ready.length = 0;
+      head = 0;
       pending.clear();
       for (const d of delayed.values()) clearTimeout(d.timer);
       delayed.clear();

@@ -5,7 +5,10 @@ import type { Keys } from "./keys";
 import { RELEASE } from "./scripts";
 
 export class RedisAttempts implements AttemptRegistry {
-  constructor(private readonly conn: RedisConn, private readonly k: Keys) {}
+  constructor(
+    private readonly conn: RedisConn,
+    private readonly k: Keys,
+  ) {}
 
   async get(correlationId: string): Promise<AttemptClaim | null> {
     const v = await this.conn.sendCommand<string | null>(["HGET", this.k.attempts, correlationId]);
@@ -17,7 +20,8 @@ export class RedisAttempts implements AttemptRegistry {
     // race reads the winner. A claim released in between is simply tried again.
     const mine = `${processor}|${owner}`;
     for (let tries = 0; tries < 5; tries++) {
-      if (Number(await this.conn.sendCommand(["HSETNX", this.k.attempts, correlationId, mine])) === 1) return { processor, owner };
+      if (Number(await this.conn.sendCommand(["HSETNX", this.k.attempts, correlationId, mine])) === 1)
+        return { processor, owner };
       const v = await this.conn.sendCommand<string | null>(["HGET", this.k.attempts, correlationId]);
       if (v != null) return parse(v);
     }

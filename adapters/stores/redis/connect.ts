@@ -15,9 +15,12 @@ export interface OwnedConn extends RedisConn {
 export function clientOptions(url: string, everConnected: () => boolean) {
   const unixPath = url.startsWith("/") ? url : url.startsWith("unix://") ? url.slice("unix://".length) : undefined;
   // A first connection that fails is an error for the caller; a lost one is retried (backoff up to 1 s).
-  const reconnectStrategy = (retries: number, cause: Error) => (everConnected() ? Math.min(1000, 50 * (retries + 1)) : cause);
+  const reconnectStrategy = (retries: number, cause: Error) =>
+    everConnected() ? Math.min(1000, 50 * (retries + 1)) : cause;
   return {
-    ...(unixPath ? { socket: { path: unixPath, tls: false as const, reconnectStrategy } } : { url, socket: { reconnectStrategy } }),
+    ...(unixPath
+      ? { socket: { path: unixPath, tls: false as const, reconnectStrategy } }
+      : { url, socket: { reconnectStrategy } }),
     // RESP2: arrays stay arrays (RESP3 would turn XREADGROUP replies into maps).
     RESP: 2 as const,
     // Fail fast while disconnected: the accept path must answer 503, not hang in an offline queue.
@@ -47,7 +50,9 @@ export async function connect(url: string, role: string): Promise<OwnedConn> {
     connected = true;
   } catch (err) {
     client.destroy();
-    throw new Error(`cannot connect to Redis at ${url} (${role}): ${String(err)}. Is redis-server running? Check REDIS_URL.`);
+    throw new Error(
+      `cannot connect to Redis at ${url} (${role}): ${String(err)}. Is redis-server running? Check REDIS_URL.`,
+    );
   }
   return {
     sendCommand: <T>(args: ReadonlyArray<string>) => client.sendCommand(args as string[]) as Promise<T>,

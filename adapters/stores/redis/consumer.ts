@@ -1,5 +1,7 @@
 // One consumer of the stream's group: blocking reads on its own connection, flow control by maxInFlight,
 // a heartbeat that keeps its live messages from being reclaimed, and the reclaimer for dead consumers' ones.
+
+import { log } from "../../../handlers/contract/log";
 import {
   type BatchHandler,
   type ConsumeOptions,
@@ -13,8 +15,7 @@ import { parseRead, type StreamEntry } from "./entries";
 import { GROUP, type Keys } from "./keys";
 import type { Promoter } from "./promoter";
 import { FORGET_CONSUMER, RECLAIM } from "./scripts";
-import type { Settler, SettleKind } from "./settle";
-import { log } from "../../../handlers/contract/log";
+import type { SettleKind, Settler } from "./settle";
 
 export interface ConsumerContext {
   conn: RedisConn;
@@ -57,11 +58,20 @@ export class StreamConsumer<Body> implements Consumer {
     ctx.promoter.acquire();
     const every = (ms: number, f: () => Promise<void>) => {
       let busy = false;
-      this.timers.push(setInterval(() => {
-        if (busy) return;
-        busy = true;
-        f().catch((err) => log("warn", "redis_consumer_timer_failed", { consumer: name, error: String(err) })).finally(() => { busy = false; });
-      }, Math.max(20, ms)));
+      this.timers.push(
+        setInterval(
+          () => {
+            if (busy) return;
+            busy = true;
+            f()
+              .catch((err) => log("warn", "redis_consumer_timer_failed", { consumer: name, error: String(err) }))
+              .finally(() => {
+                busy = false;
+              });
+          },
+          Math.max(20, ms),
+        ),
+      );
     };
     every(ctx.claimIdleMs / 3, () => this.heartbeat());
     every(ctx.claimIdleMs / 2, () => this.reclaim());
@@ -97,8 +107,17 @@ export class StreamConsumer<Body> implements Consumer {
       let reply: unknown;
       try {
         reply = await this.blocking.sendCommand([
-          "XREADGROUP", "GROUP", GROUP, this.name, "COUNT", String(Math.min(this.opts.batchSize, free)),
-          "BLOCK", String(this.opts.pollMs ?? 1000), "STREAMS", this.ctx.k.stream, ">",
+          "XREADGROUP",
+          "GROUP",
+          GROUP,
+          this.name,
+          "COUNT",
+          String(Math.min(this.opts.batchSize, free)),
+          "BLOCK",
+          String(this.opts.pollMs ?? 1000),
+          "STREAMS",
+          this.ctx.k.stream,
+          ">",
         ]);
         failures = 0;
       } catch (err) {
@@ -125,7 +144,12 @@ export class StreamConsumer<Body> implements Consumer {
       try {
         body = JSON.parse(e.raw) as Body;
       } catch {
-        log("error", "redis_entry_not_json", { consumer: this.name, id: e.id, movedTo: this.ctx.k.dead, raw: e.raw.slice(0, 200) });
+        log("error", "redis_entry_not_json", {
+          consumer: this.name,
+          id: e.id,
+          movedTo: this.ctx.k.dead,
+          raw: e.raw.slice(0, 200),
+        });
         this.inflight.set(e.id, e);
         this.open.add(e.id);
         this.settle(e, "d");
@@ -151,35 +175,59 @@ export class StreamConsumer<Body> implements Consumer {
         log("error", "batch_handler_threw", { consumer: this.name, error: String(err), retryInMs: 1000 });
         batch.retryAll({ delaySeconds: 1 });
       })
-      .finally(() => { this.running.delete(p); this.notify(); });
+      .finally(() => {
+        this.running.delete(p);
+        this.notify();
+      });
     this.running.add(p);
   }
 
   private settle(e: StreamEntry, kind: SettleKind, delayMs = 0) {
     if (!this.open.delete(e.id)) return; // already acked/retried: first call wins
-    this.ctx.settler.push(kind, e, delayMs).then(
-      () => { if (kind === "r" && delayMs > 0) this.ctx.promoter.soon(delayMs); },
-      // Still pending in Redis under our name; without our heartbeat it is reclaimed after claimIdleMs.
-      (err) =>
-        // biome-ignore lint/suspicious/noThenProperty: a field of the log line, not a thenable
-        log("warn", "redis_settle_failed", { consumer: this.name, id: e.id, error: String(err), then: "reclaimed after claimIdleMs" }),
-    ).finally(() => {
-      this.inflight.delete(e.id);
-      this.notify();
-    });
+    this.ctx.settler
+      .push(kind, e, delayMs)
+      .then(
+        () => {
+          if (kind === "r" && delayMs > 0) this.ctx.promoter.soon(delayMs);
+        },
+        // Still pending in Redis under our name; without our heartbeat it is reclaimed after claimIdleMs.
+        (err) =>
+          log("warn", "redis_settle_failed", {
+            consumer: this.name,
+            id: e.id,
+            error: String(err),
+            // biome-ignore lint/suspicious/noThenProperty: a field of the log line, not a thenable
+            then: "reclaimed after claimIdleMs",
+          }),
+      )
+      .finally(() => {
+        this.inflight.delete(e.id);
+        this.notify();
+      });
   }
 
   /** Resets the idle time of our live messages so the reclaimer only takes those of dead consumers. */
   private async heartbeat() {
     if (this.inflight.size === 0) return;
-    await this.ctx.conn.sendCommand(["XCLAIM", this.ctx.k.stream, GROUP, this.name, "0", ...this.inflight.keys(), "JUSTID"]);
+    await this.ctx.conn.sendCommand([
+      "XCLAIM",
+      this.ctx.k.stream,
+      GROUP,
+      this.name,
+      "0",
+      ...this.inflight.keys(),
+      "JUSTID",
+    ]);
   }
 
   /** Re-enqueues what dead consumers left pending (see RECLAIM); follows the XAUTOCLAIM cursor. */
   private async reclaim() {
     for (let i = 0; i < 20; i++) {
-      const [cursor] = await RECLAIM.run<[string, number]>(this.ctx.conn, [this.ctx.k.stream],
-        [GROUP, this.name, Math.ceil(this.ctx.claimIdleMs), this.reclaimCursor, 100]);
+      const [cursor] = await RECLAIM.run<[string, number]>(
+        this.ctx.conn,
+        [this.ctx.k.stream],
+        [GROUP, this.name, Math.ceil(this.ctx.claimIdleMs), this.reclaimCursor, 100],
+      );
       this.reclaimCursor = String(cursor);
       if (this.reclaimCursor === "0-0") return;
     }
@@ -203,7 +251,9 @@ export class StreamConsumer<Body> implements Consumer {
     this.notify();
     // A blocked XREADGROUP returns at once (as on timeout) when unblocked; retry in case it was not sent yet.
     let done = false;
-    void this.loop.finally(() => { done = true; });
+    void this.loop.finally(() => {
+      done = true;
+    });
     while (!done) {
       if (this.blockingId) await this.ctx.conn.sendCommand(["CLIENT", "UNBLOCK", this.blockingId]).catch(() => {});
       await Promise.race([this.loop, sleep(20)]);

@@ -22,9 +22,13 @@ export function parseRead(reply: unknown): StreamEntry[] {
   for (const [, entries] of streams) {
     for (const [id, fields] of entries) {
       if (!fields) continue; // deleted while pending; only possible when reading history, which we never do
-      let raw = "", prior = 0, sentAt = idTime(id), messageId = id;
+      let raw = "",
+        prior = 0,
+        sentAt = idTime(id),
+        messageId = id;
       for (let i = 0; i + 1 < fields.length; i += 2) {
-        const f = fields[i], v = fields[i + 1]!;
+        const f = fields[i],
+          v = fields[i + 1]!;
         if (f === "b") raw = v;
         else if (f === "a") prior = Number(v);
         else if (f === "t") sentAt = Number(v);

@@ -1,6 +1,7 @@
 // Redis adapter: the production store shared by every API and worker process. One factory, one interface.
-import { hostname } from "node:os";
+
 import { randomBytes } from "node:crypto";
+import { hostname } from "node:os";
 import type { NodeStore, PaymentJob } from "../../../handlers/contract/types";
 import { RedisAttempts } from "./attempts";
 import { connect } from "./connect";
@@ -39,7 +40,9 @@ export async function createRedisStore(opts: RedisStoreOptions = {}): Promise<Re
   try {
     await loadScripts(conn);
     const queue = new RedisQueue<PaymentJob>({
-      conn, url, k,
+      conn,
+      url,
+      k,
       consumerName: opts.consumerName ?? `${hostname()}-${process.pid}-${randomBytes(3).toString("hex")}`,
       claimIdleMs,
       promoteEveryMs: opts.promoteEveryMs ?? 100,

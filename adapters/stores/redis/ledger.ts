@@ -1,5 +1,11 @@
 // Ledger on Redis: idempotent record and a summary whose cost is independent of how many payments it covers.
-import { checkLedgerEntry, PROCESSORS, type Ledger, type LedgerEntry, type Summary } from "../../../handlers/contract/types";
+import {
+  checkLedgerEntry,
+  type Ledger,
+  type LedgerEntry,
+  PROCESSORS,
+  type Summary,
+} from "../../../handlers/contract/types";
 import type { RedisConn } from "./connect";
 import type { Keys } from "./keys";
 import { RECORD, SUMMARY } from "./scripts";
@@ -19,7 +25,10 @@ export class RedisLedger implements Ledger {
   private readonly recordKeys: string[];
   private readonly summaryKeys: string[];
 
-  constructor(private readonly conn: RedisConn, k: Keys) {
+  constructor(
+    private readonly conn: RedisConn,
+    k: Keys,
+  ) {
     this.summaryKeys = PROCESSORS.flatMap((p) => [k.ledgerEntries(p), k.ledgerCents(p)]);
     this.recordKeys = [k.ledgerIds, ...this.summaryKeys];
   }
@@ -94,7 +103,8 @@ export class RedisLedger implements Ledger {
 function checkEntry(e: LedgerEntry) {
   checkLedgerEntry(e);
   // The tree's own range (16^10 buckets of 100 ms: about year 5400).
-  if (e.requestedAt >= MAX_MS) throw new Error(`ledger.record: requestedAt must be below ${MAX_MS}, got ${e.requestedAt}`);
+  if (e.requestedAt >= MAX_MS)
+    throw new Error(`ledger.record: requestedAt must be below ${MAX_MS}, got ${e.requestedAt}`);
 }
 
 function emptySummary(): Summary {

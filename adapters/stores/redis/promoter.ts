@@ -1,9 +1,10 @@
 // Moves due retries from the delayed set back to the stream. Every consuming process runs one, so a retry
 // is never stranded by the death of the process that scheduled it.
+
+import { log } from "../../../handlers/contract/log";
 import type { RedisConn } from "./connect";
 import type { Keys } from "./keys";
 import { PROMOTE } from "./scripts";
-import { log } from "../../../handlers/contract/log";
 
 const BATCH = 500;
 
@@ -14,7 +15,11 @@ export class Promoter {
   private running = false;
   private again = false;
 
-  constructor(private readonly conn: RedisConn, private readonly k: Keys, private readonly maxWaitMs: number) {}
+  constructor(
+    private readonly conn: RedisConn,
+    private readonly k: Keys,
+    private readonly maxWaitMs: number,
+  ) {}
 
   acquire() {
     if (++this.users === 1) this.schedule(0);
@@ -41,11 +46,16 @@ export class Promoter {
   private async tick() {
     this.timer = undefined;
     this.nextAt = Infinity;
-    if (this.running) { this.again = true; return; }
+    if (this.running) {
+      this.again = true;
+      return;
+    }
     this.running = true;
     let wait = this.maxWaitMs;
     try {
-      const [moved, due] = (await PROMOTE.run<number[]>(this.conn, [this.k.stream, this.k.delayed], [BATCH])).map(Number);
+      const [moved, due] = (await PROMOTE.run<number[]>(this.conn, [this.k.stream, this.k.delayed], [BATCH])).map(
+        Number,
+      );
       if (moved === BATCH) wait = 0;
       else if (due !== undefined && due >= 0) wait = Math.min(due, this.maxWaitMs);
     } catch (err) {
@@ -53,7 +63,10 @@ export class Promoter {
     } finally {
       this.running = false;
     }
-    if (this.again) { this.again = false; wait = 0; }
+    if (this.again) {
+      this.again = false;
+      wait = 0;
+    }
     if (this.users > 0 && (this.timer === undefined || Date.now() + wait < this.nextAt)) this.schedule(wait);
   }
 }

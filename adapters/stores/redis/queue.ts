@@ -12,7 +12,13 @@
 // consumer can still process a message that was reclaimed from it; live consumers refresh their entries'
 // idle time (heartbeat, XCLAIM JUSTID) to make that rare, and the attempt registry and the idempotent
 // ledger make it harmless.) The stream holds only unacked entries: acked ones are deleted, never trimmed.
-import type { BatchHandler, ConsumeOptions, Consumer, PollableQueue, QueueDepth } from "../../../handlers/contract/types";
+import type {
+  BatchHandler,
+  ConsumeOptions,
+  Consumer,
+  PollableQueue,
+  QueueDepth,
+} from "../../../handlers/contract/types";
 import type { RedisConn } from "./connect";
 import { StreamConsumer } from "./consumer";
 import { GROUP, type Keys } from "./keys";
@@ -49,17 +55,22 @@ export class RedisQueue<Body> implements PollableQueue<Body> {
   consume(handler: BatchHandler<Body>, options: ConsumeOptions): Consumer {
     const n = this.consumers++;
     const name = n === 0 ? this.o.consumerName : `${this.o.consumerName}-${n}`;
-    const c: StreamConsumer<Body> = new StreamConsumer<Body>({
-      conn: this.o.conn,
-      url: this.o.url,
-      k: this.o.k,
-      queueName: this.o.queueName ?? "payments",
-      claimIdleMs: this.o.claimIdleMs,
-      settler: this.settler,
-      promoter: this.promoter,
-      ensureGroup: () => this.ensureGroup(),
-      onStopped: () => this.live.delete(c),
-    }, name, handler, options);
+    const c: StreamConsumer<Body> = new StreamConsumer<Body>(
+      {
+        conn: this.o.conn,
+        url: this.o.url,
+        k: this.o.k,
+        queueName: this.o.queueName ?? "payments",
+        claimIdleMs: this.o.claimIdleMs,
+        settler: this.settler,
+        promoter: this.promoter,
+        ensureGroup: () => this.ensureGroup(),
+        onStopped: () => this.live.delete(c),
+      },
+      name,
+      handler,
+      options,
+    );
     this.live.add(c);
     return c;
   }
@@ -70,7 +81,9 @@ export class RedisQueue<Body> implements PollableQueue<Body> {
   }
 
   async depth(): Promise<QueueDepth> {
-    const [ready, pending, delayed] = (await DEPTH.run<number[]>(this.o.conn, [this.o.k.stream, this.o.k.delayed], [GROUP])).map(Number);
+    const [ready, pending, delayed] = (
+      await DEPTH.run<number[]>(this.o.conn, [this.o.k.stream, this.o.k.delayed], [GROUP])
+    ).map(Number);
     return { ready: ready ?? 0, pending: pending ?? 0, delayed: delayed ?? 0 };
   }
 

@@ -5,7 +5,10 @@ import type { RedisConn } from "./connect";
 
 export class Script {
   readonly sha: string;
-  constructor(readonly name: string, readonly source: string) {
+  constructor(
+    readonly name: string,
+    readonly source: string,
+  ) {
     this.sha = createHash("sha1").update(source).digest("hex");
   }
 
@@ -36,7 +39,9 @@ local now = tonumber(_t[1]) * 1000 + math.floor(tonumber(_t[2]) / 1000)
  * entry id, delayMs, a (for the new entry), t, i, body. A retry moves the entry only if XACK says we still held it:
  * when a reclaim or a purge took it first, the retry does nothing, so the message is never duplicated.
  */
-export const SETTLE = new Script("settle", `${NOW_MS}
+export const SETTLE = new Script(
+  "settle",
+  `${NOW_MS}
 local stream, delayed, dead, group = KEYS[1], KEYS[2], KEYS[3], ARGV[1]
 for i = 2, #ARGV, 7 do
   local kind, id = ARGV[i], ARGV[i + 1]
@@ -54,10 +59,13 @@ for i = 2, #ARGV, 7 do
   end
 end
 return 1
-`);
+`,
+);
 
 /** Moves due delayed entries back to the stream. Returns {moved, ms until the next one is due or -1}. */
-export const PROMOTE = new Script("promote", `${NOW_MS}
+export const PROMOTE = new Script(
+  "promote",
+  `${NOW_MS}
 local due = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now, 'LIMIT', 0, tonumber(ARGV[1]))
 for _, m in ipairs(due) do
   local _, mid, a, t, body = string.match(m, '^(%S+) (%S+) (%d+) (%d+) (.*)$')
@@ -68,14 +76,17 @@ local nxt = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
 local wait = -1
 if nxt[2] then wait = math.max(0, tonumber(nxt[2]) - now) end
 return {#due, wait}
-`);
+`,
+);
 
 /**
  * Reclaims entries idle in the pending list for >= ARGV[3] ms (their consumer died): each is acked,
  * deleted and re-added as a new entry with one more delivery counted, all in this one atomic step.
  * ARGV: group, consumer, minIdleMs, cursor, count. Returns {next cursor, reclaimed}.
  */
-export const RECLAIM = new Script("reclaim", `
+export const RECLAIM = new Script(
+  "reclaim",
+  `
 if redis.call('EXISTS', KEYS[1]) == 0 then return {'0-0', 0} end
 local r = redis.pcall('XAUTOCLAIM', KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4], 'COUNT', ARGV[5])
 if r.err then return {'0-0', 0} end
@@ -97,33 +108,43 @@ for _, e in ipairs(r[2]) do
   end
 end
 return {r[1], moved}
-`);
+`,
+);
 
 /** {ready, pending, delayed}. The stream holds exactly the unacked entries, so ready = XLEN - pending. */
-export const DEPTH = new Script("depth", `
+export const DEPTH = new Script(
+  "depth",
+  `
 local len = redis.call('XLEN', KEYS[1])
 local pending = 0
 local p = redis.pcall('XPENDING', KEYS[1], ARGV[1])
 if type(p) == 'table' and not p.err then pending = p[1] end
 return {len - pending, pending, redis.call('ZCARD', KEYS[2])}
-`);
+`,
+);
 
 /** Deletes KEYS and recreates the consumer group on KEYS[1] (the stream) in the same atomic step. */
-export const WIPE = new Script("wipe", `
+export const WIPE = new Script(
+  "wipe",
+  `
 redis.call('DEL', unpack(KEYS))
 redis.call('XGROUP', 'CREATE', KEYS[1], ARGV[1], '0', 'MKSTREAM')
 return 1
-`);
+`,
+);
 
 /** Forgets a stopped consumer's name, but only when it holds nothing (DELCONSUMER drops its pending list). */
-export const FORGET_CONSUMER = new Script("forget-consumer", `
+export const FORGET_CONSUMER = new Script(
+  "forget-consumer",
+  `
 local p = redis.pcall('XPENDING', KEYS[1], ARGV[1], '-', '+', 1, ARGV[2])
 if type(p) == 'table' and not p.err and #p == 0 then
   redis.call('XGROUP', 'DELCONSUMER', KEYS[1], ARGV[1], ARGV[2])
   return 1
 end
 return 0
-`);
+`,
+);
 
 // ---------------------------------------------------------------------------------------------
 // Ledger. Per processor: a sorted set of "correlationId:cents" by requestedAt ms (counts come from ZCOUNT,
@@ -144,7 +165,9 @@ local function node(l, j) return l .. ':' .. j end
  * KEYS = ids, entries default, cents default, entries fallback, cents fallback. Returns 1/0 per entry
  * (0 = correlationId already recorded).
  */
-export const RECORD = new Script("record", `${TREE}
+export const RECORD = new Script(
+  "record",
+  `${TREE}
 local keys = { default = {KEYS[2], KEYS[3]}, fallback = {KEYS[4], KEYS[5]} }
 local deltas = { default = {}, fallback = {} }
 local out = {}
@@ -169,14 +192,17 @@ for proc, d in pairs(deltas) do
   for f, cents in pairs(d) do redis.call('HINCRBY', keys[proc][2], f, num(cents)) end
 end
 return out
-`);
+`,
+);
 
 /**
  * ARGV = B, F, L, lo, hi: totals over requestedAt in (lo, hi]; '' = open end.
  * KEYS = entries default, cents default, entries fallback, cents fallback.
  * Returns {default count, default cents, fallback count, fallback cents}.
  */
-export const SUMMARY = new Script("summary", `${TREE}
+export const SUMMARY = new Script(
+  "summary",
+  `${TREE}
 local function sum(ck, fields)
   if #fields == 0 then return 0 end
   local c = 0
@@ -227,12 +253,15 @@ for base = 0, 2, 2 do
   out[#out + 1] = c
 end
 return out
-`);
+`,
+);
 
 // ---------------------------------------------------------------------------------------------
 // Attempts: one hash correlationId -> "processor|owner".
 
-export const RELEASE = new Script("release", `
+export const RELEASE = new Script(
+  "release",
+  `
 local v = redis.call('HGET', KEYS[1], ARGV[1])
 if not v then return 0 end
 local bar = string.find(v, '|', 1, true)
@@ -241,13 +270,16 @@ if bar and string.sub(v, bar + 1) == ARGV[2] then
   return 1
 end
 return 0
-`);
+`,
+);
 
 // ---------------------------------------------------------------------------------------------
 // Health: applyObservation (handlers/contract/types.ts) done on the server, so concurrent observers never lose
 // an update. ARGV = ok ('1'|'0'), at, latencyMs ('' = unknown).
 
-export const OBSERVE = new Script("observe", `
+export const OBSERVE = new Script(
+  "observe",
+  `
 local k, at = KEYS[1], tonumber(ARGV[2])
 if ARGV[1] == '1' then
   if at > (tonumber(redis.call('HGET', k, 'lastOkAt')) or 0) then redis.call('HSET', k, 'lastOkAt', ARGV[2]) end
@@ -258,7 +290,8 @@ else
   redis.call('HINCRBY', k, 'errorStreak', 1)
 end
 return 1
-`);
+`,
+);
 
 export const ALL_SCRIPTS = [SETTLE, PROMOTE, RECLAIM, DEPTH, WIPE, FORGET_CONSUMER, RECORD, SUMMARY, RELEASE, OBSERVE];
 

@@ -1,8 +1,8 @@
 // Acks and retries issued in the same tick leave in one SETTLE script call: one round trip for a whole batch.
 import type { RedisConn } from "./connect";
+import type { StreamEntry } from "./entries";
 import { GROUP, type Keys } from "./keys";
 import { SETTLE } from "./scripts";
-import type { StreamEntry } from "./entries";
 
 export type SettleKind = "a" | "r" | "d";
 
@@ -11,13 +11,17 @@ export class Settler {
   private waiters: Array<{ resolve(): void; reject(err: unknown): void }> = [];
   private scheduled = false;
 
-  constructor(private readonly conn: RedisConn, private readonly k: Keys) {}
+  constructor(
+    private readonly conn: RedisConn,
+    private readonly k: Keys,
+  ) {}
 
   /** Resolves once Redis applied it. `delayMs` only matters for retries. */
   push(kind: SettleKind, e: StreamEntry, delayMs = 0): Promise<void> {
-    const retryFields = kind === "r"
-      ? [String(Math.max(0, Math.ceil(delayMs))), String(e.prior + 1), String(e.sentAt), e.messageId, e.raw]
-      : ["", "", "", "", kind === "d" ? e.raw : ""];
+    const retryFields =
+      kind === "r"
+        ? [String(Math.max(0, Math.ceil(delayMs))), String(e.prior + 1), String(e.sentAt), e.messageId, e.raw]
+        : ["", "", "", "", kind === "d" ? e.raw : ""];
     this.args.push(kind, e.id, ...retryFields);
     if (!this.scheduled) {
       this.scheduled = true;
@@ -27,7 +31,8 @@ export class Settler {
   }
 
   private async flush() {
-    const args = this.args, waiters = this.waiters;
+    const args = this.args,
+      waiters = this.waiters;
     this.args = [];
     this.waiters = [];
     this.scheduled = false;

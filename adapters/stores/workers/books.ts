@@ -1,8 +1,16 @@
 import { DurableObject } from "cloudflare:workers";
 import {
-  applyObservation, checkLedgerEntry, emptyHealth,
-  type AttemptClaim, type HealthState, type LedgerEntry, type Observation, type PollResult, type ProcessorHealth,
-  type ProcessorName, type Summary,
+  type AttemptClaim,
+  applyObservation,
+  checkLedgerEntry,
+  emptyHealth,
+  type HealthState,
+  type LedgerEntry,
+  type Observation,
+  type PollResult,
+  type ProcessorHealth,
+  type ProcessorName,
+  type Summary,
 } from "../../../handlers/contract/types";
 import type { DurableObjectState, SqlStorage } from "./bindings";
 
@@ -46,7 +54,8 @@ const SCHEMA = [
 ];
 
 function processor(p: unknown): ProcessorName {
-  if (p !== "default" && p !== "fallback") throw new Error(`unknown processor ${String(p)}; use "default" or "fallback"`);
+  if (p !== "default" && p !== "fallback")
+    throw new Error(`unknown processor ${String(p)}; use "default" or "fallback"`);
   return p;
 }
 
@@ -64,18 +73,27 @@ export class Books extends DurableObject implements BooksApi {
 
   record(e: LedgerEntry): boolean {
     checkLedgerEntry(e);
-    const inserted = this.sql.exec(
-      "INSERT INTO ledger VALUES (?, ?, ?, ?) ON CONFLICT (correlation_id) DO NOTHING RETURNING 1",
-      e.correlationId, e.processor, e.requestedAt, e.amountCents,
-    ).toArray();
+    const inserted = this.sql
+      .exec(
+        "INSERT INTO ledger VALUES (?, ?, ?, ?) ON CONFLICT (correlation_id) DO NOTHING RETURNING 1",
+        e.correlationId,
+        e.processor,
+        e.requestedAt,
+        e.amountCents,
+      )
+      .toArray();
     return inserted.length === 1;
   }
 
   summary(from?: number, to?: number): Summary {
-    const out: Summary = { default: { totalRequests: 0, totalCents: 0 }, fallback: { totalRequests: 0, totalCents: 0 } };
+    const out: Summary = {
+      default: { totalRequests: 0, totalCents: 0 },
+      fallback: { totalRequests: 0, totalCents: 0 },
+    };
     const rows = this.sql.exec<{ processor: string; n: number; cents: number }>(
       "SELECT processor, COUNT(*) AS n, SUM(amount_cents) AS cents FROM ledger WHERE requested_at BETWEEN ? AND ? GROUP BY processor",
-      from ?? Number.MIN_SAFE_INTEGER, to ?? Number.MAX_SAFE_INTEGER,
+      from ?? Number.MIN_SAFE_INTEGER,
+      to ?? Number.MAX_SAFE_INTEGER,
     );
     for (const r of rows) out[processor(r.processor)] = { totalRequests: r.n, totalCents: r.cents };
     return out;
@@ -88,18 +106,35 @@ export class Books extends DurableObject implements BooksApi {
   // ---- attempt registry
 
   getClaim(correlationId: string): AttemptClaim | null {
-    const rows = this.sql.exec<{ processor: ProcessorName; owner: string }>(
-      "SELECT processor, owner FROM attempts WHERE correlation_id = ?", String(correlationId)).toArray();
+    const rows = this.sql
+      .exec<{ processor: ProcessorName; owner: string }>(
+        "SELECT processor, owner FROM attempts WHERE correlation_id = ?",
+        String(correlationId),
+      )
+      .toArray();
     return rows[0] ? { processor: rows[0].processor, owner: rows[0].owner } : null;
   }
 
   claim(correlationId: string, p: ProcessorName, owner: string): AttemptClaim {
-    this.sql.exec("INSERT INTO attempts VALUES (?, ?, ?) ON CONFLICT (correlation_id) DO NOTHING", String(correlationId), processor(p), String(owner));
+    this.sql.exec(
+      "INSERT INTO attempts VALUES (?, ?, ?) ON CONFLICT (correlation_id) DO NOTHING",
+      String(correlationId),
+      processor(p),
+      String(owner),
+    );
     return this.getClaim(correlationId)!;
   }
 
   release(correlationId: string, owner: string): boolean {
-    return this.sql.exec("DELETE FROM attempts WHERE correlation_id = ? AND owner = ? RETURNING 1", String(correlationId), String(owner)).toArray().length === 1;
+    return (
+      this.sql
+        .exec(
+          "DELETE FROM attempts WHERE correlation_id = ? AND owner = ? RETURNING 1",
+          String(correlationId),
+          String(owner),
+        )
+        .toArray().length === 1
+    );
   }
 
   purgeAttempts(): void {
@@ -122,7 +157,12 @@ export class Books extends DurableObject implements BooksApi {
 
   writePoll(p: ProcessorName, poll: PollResult): void {
     const h = this.readHealth()[processor(p)];
-    this.writeHealth(p, { ...h, failing: poll.failing === true, minResponseTime: Number(poll.minResponseTime), polledAt: Number(poll.at) });
+    this.writeHealth(p, {
+      ...h,
+      failing: poll.failing === true,
+      minResponseTime: Number(poll.minResponseTime),
+      polledAt: Number(poll.at),
+    });
   }
 
   observe(p: ProcessorName, o: Observation): void {
@@ -133,7 +173,12 @@ export class Books extends DurableObject implements BooksApi {
     const now = Date.now();
     const held = this.sql.exec<{ until: number }>("SELECT until FROM locks WHERE name = ?", processor(p)).toArray()[0];
     if (held && held.until > now) return false;
-    this.sql.exec("INSERT OR REPLACE INTO locks VALUES (?, ?, ?)", p, now + Math.max(0, Math.ceil(ttlMs)), String(owner));
+    this.sql.exec(
+      "INSERT OR REPLACE INTO locks VALUES (?, ?, ?)",
+      p,
+      now + Math.max(0, Math.ceil(ttlMs)),
+      String(owner),
+    );
     return true;
   }
 

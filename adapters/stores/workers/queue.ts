@@ -63,7 +63,10 @@ export interface AdaptedBatch<Body> {
  *   otherwise drop it after max_retries, and we never drop a payment;
  * - a message the handler neither acked nor retried is retried (the platform would ack it implicitly).
  */
-export function adaptBatch<Body extends object>(cf: CfMessageBatch<Envelope<Body>>, opts: AdaptOptions): AdaptedBatch<Body> {
+export function adaptBatch<Body extends object>(
+  cf: CfMessageBatch<Envelope<Body>>,
+  opts: AdaptOptions,
+): AdaptedBatch<Body> {
   const resends: Promise<void>[] = [];
   const unsettled = new Set<Message<Envelope<Body>>>();
 
@@ -74,20 +77,29 @@ export function adaptBatch<Body extends object>(cf: CfMessageBatch<Envelope<Body
     const attempts = priorAttempts + m.attempts;
     const settle = () => unsettled.delete(m);
     return {
-      id: m.id, timestamp: m.timestamp, body, attempts,
-      ack() { if (settle()) m.ack(); },
+      id: m.id,
+      timestamp: m.timestamp,
+      body,
+      attempts,
+      ack() {
+        if (settle()) m.ack();
+      },
       retry(o?: RetryOptions) {
         if (!settle()) return;
         const delaySeconds = cfDelaySeconds(o?.delaySeconds);
         if (m.attempts <= opts.maxRetries) return m.retry({ delaySeconds });
-        resends.push(opts.requeue.send({ ...body, priorAttempts: attempts }, { contentType: "json", delaySeconds }).then(
-          () => m.ack(),
-          (err: Error) => {
-            // The platform's own retry is all that is left: its dead-letter queue, if configured, keeps it.
-            console.error(`queue: re-sending message ${m.id} failed (${err.message}); leaving it to the platform's retry`);
-            m.retry({ delaySeconds });
-          },
-        ));
+        resends.push(
+          opts.requeue.send({ ...body, priorAttempts: attempts }, { contentType: "json", delaySeconds }).then(
+            () => m.ack(),
+            (err: Error) => {
+              // The platform's own retry is all that is left: its dead-letter queue, if configured, keeps it.
+              console.error(
+                `queue: re-sending message ${m.id} failed (${err.message}); leaving it to the platform's retry`,
+              );
+              m.retry({ delaySeconds });
+            },
+          ),
+        );
       },
     };
   };
@@ -108,7 +120,9 @@ export function adaptBatch<Body extends object>(cf: CfMessageBatch<Envelope<Body
  * does. Messages a handler left unsettled, or did not reach because it threw, are retried after 1 s.
  */
 export async function runBatch<Body extends object>(
-  cf: CfMessageBatch<Envelope<Body>>, opts: AdaptOptions, handler: (batch: MessageBatch<Body>) => Promise<void>,
+  cf: CfMessageBatch<Envelope<Body>>,
+  opts: AdaptOptions,
+  handler: (batch: MessageBatch<Body>) => Promise<void>,
 ): Promise<void> {
   const adapted = adaptBatch<Body>(cf, opts);
   try {

@@ -1,7 +1,7 @@
 import type { PaymentJob, Store } from "../../../handlers/contract/types";
-import type { BooksApi } from "./books";
 import type { DurableObjectNamespace, DurableObjectStub, Queue } from "./bindings";
-import { queueProducer, type Envelope } from "./queue";
+import type { BooksApi } from "./books";
+import { type Envelope, queueProducer } from "./queue";
 
 /** The name of the one Books object the app uses. */
 export const BOOKS_NAME = "books";

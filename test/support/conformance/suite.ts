@@ -49,7 +49,8 @@ export interface Delivery {
 
 function pollable(s: Store): PollableQueue<PaymentJob> {
   const q = (s as NodeStore).queue;
-  if (typeof q.consume !== "function") throw new Error(`store ${s.name}: its queue is not polled; pass the delivery that feeds it`);
+  if (typeof q.consume !== "function")
+    throw new Error(`store ${s.name}: its queue is not polled; pass the delivery that feeds it`);
   return q;
 }
 
@@ -126,12 +127,16 @@ export function testStore(name: string, make: () => Promise<Store>, opts: TestSt
   /** Consumes until `n` messages arrived (acking them) and returns them. */
   const collect = async (s: Store, n: number, o: { batchSize: number; maxInFlight: number }, timeoutMs = 10_000) => {
     const got: QueueMessage<PaymentJob>[] = [];
-    consume(s, async (batch) => {
-      for (const m of batch.messages) {
-        got.push(m);
-        m.ack();
-      }
-    }, { ...o, pollMs: 50 });
+    consume(
+      s,
+      async (batch) => {
+        for (const m of batch.messages) {
+          got.push(m);
+          m.ack();
+        }
+      },
+      { ...o, pollMs: 50 },
+    );
     await waitFor(() => got.length >= n, timeoutMs, `${got.length} of ${n} messages delivered`);
     return got;
   };
@@ -173,7 +178,9 @@ export function testStore(name: string, make: () => Promise<Store>, opts: TestSt
         const b = await peerOf(a);
         const id = randomUUID();
         const results = await Promise.all(
-          Array.from({ length: 20 }, (_, i) => (i % 2 ? a : b).ledger.record(entry(i % 3 ? "default" : "fallback", T0 + i, 100 + i, id))),
+          Array.from({ length: 20 }, (_, i) =>
+            (i % 2 ? a : b).ledger.record(entry(i % 3 ? "default" : "fallback", T0 + i, 100 + i, id)),
+          ),
         );
         expect(results.filter(Boolean)).toHaveLength(1);
         const sum = await a.ledger.summary();
@@ -184,15 +191,23 @@ export function testStore(name: string, make: () => Promise<Store>, opts: TestSt
         const s = await fresh();
         const seen = entry("fallback", T0 - 5, 700);
         expect(await s.ledger.record(seen)).toBe(true);
-        const fresh50 = Array.from({ length: 50 }, (_, i) => entry(i % 2 ? "default" : "fallback", T0 + i * 37, 100 + i));
+        const fresh50 = Array.from({ length: 50 }, (_, i) =>
+          entry(i % 2 ? "default" : "fallback", T0 + i * 37, 100 + i),
+        );
         const bad = { ...entry("default", T0, 1), amountCents: -1 };
-        const calls = [...fresh50, seen, bad, fresh50[7]!].map((e) => s.ledger.record(e).then((v) => v, (err: Error) => err));
+        const calls = [...fresh50, seen, bad, fresh50[7]!].map((e) =>
+          s.ledger.record(e).then(
+            (v) => v,
+            (err: Error) => err,
+          ),
+        );
         const results = await Promise.all(calls);
         expect(results.slice(0, 50)).toEqual(Array(50).fill(true));
         expect(results[50], "recorded before").toBe(false);
         expect(results[51]).toBeInstanceOf(Error);
         expect(results[52], "the same payment twice in one go: only the first is new").toBe(false);
-        const cents = (odd: boolean) => fresh50.filter((_, i) => (i % 2 === 1) === odd).reduce((n, e) => n + e.amountCents, 0);
+        const cents = (odd: boolean) =>
+          fresh50.filter((_, i) => (i % 2 === 1) === odd).reduce((n, e) => n + e.amountCents, 0);
         expect(await s.ledger.summary()).toEqual(totals([25, cents(true)], [26, cents(false) + 700]));
       });
 
@@ -205,7 +220,9 @@ export function testStore(name: string, make: () => Promise<Store>, opts: TestSt
         for (const t of times) {
           const exact = await s.ledger.summary(t, t);
           expect(count(exact), `[${t}, ${t}]`).toBe(times.filter((x) => x === t).length);
-          expect(count(await s.ledger.summary(t + 1, t + 1)), `[${t + 1}, ${t + 1}]`).toBe(times.filter((x) => x === t + 1).length);
+          expect(count(await s.ledger.summary(t + 1, t + 1)), `[${t + 1}, ${t + 1}]`).toBe(
+            times.filter((x) => x === t + 1).length,
+          );
         }
         // from == requestedAt and to == requestedAt are in; one ms outside is out.
         expect(count(await s.ledger.summary(sec, sec + 999))).toBe(6);
@@ -228,7 +245,8 @@ export function testStore(name: string, make: () => Promise<Store>, opts: TestSt
         const windows: Array<[number | undefined, number | undefined]> = [[undefined, undefined]];
         for (let i = 0; i < 150; i++) {
           const pick = () => entries[Math.floor(rnd() * entries.length)]!.requestedAt + Math.floor(rnd() * 3) - 1;
-          const a = pick(), b = rnd() < 0.3 ? a + Math.floor(rnd() * 2000) : pick();
+          const a = pick(),
+            b = rnd() < 0.3 ? a + Math.floor(rnd() * 2000) : pick();
           windows.push([Math.min(a, b), Math.max(a, b)]);
           if (i % 10 === 0) windows.push([a, undefined], [undefined, b]);
         }
@@ -282,17 +300,21 @@ export function testStore(name: string, make: () => Promise<Store>, opts: TestSt
         const a = await fresh();
         const instances = [a, await peerOf(a), await peerOf(a)];
         const ids = Array.from({ length: 40 }, () => randomUUID());
-        await Promise.all(ids.map(async (id) => {
-          const tries = Array.from({ length: 12 }, (_, i) => ({
-            s: instances[i % instances.length]!, processor: PROCESSORS[i % 2]!, owner: `job-${i}`,
-          }));
-          const got = await Promise.all(tries.map((t) => t.s.attempts.claim(id, t.processor, t.owner)));
-          const winner = got[0]!;
-          for (const g of got) expect(g).toEqual(winner);
-          // The winner is one of the claimers, with the processor it asked for.
-          expect(tries.some((t) => t.owner === winner.owner && t.processor === winner.processor)).toBe(true);
-          for (const s of instances) expect(await s.attempts.get(id)).toEqual(winner);
-        }));
+        await Promise.all(
+          ids.map(async (id) => {
+            const tries = Array.from({ length: 12 }, (_, i) => ({
+              s: instances[i % instances.length]!,
+              processor: PROCESSORS[i % 2]!,
+              owner: `job-${i}`,
+            }));
+            const got = await Promise.all(tries.map((t) => t.s.attempts.claim(id, t.processor, t.owner)));
+            const winner = got[0]!;
+            for (const g of got) expect(g).toEqual(winner);
+            // The winner is one of the claimers, with the processor it asked for.
+            expect(tries.some((t) => t.owner === winner.owner && t.processor === winner.processor)).toBe(true);
+            for (const s of instances) expect(await s.attempts.get(id)).toEqual(winner);
+          }),
+        );
       });
 
       it("a claim is never overwritten, not even by its owner", async () => {
@@ -345,13 +367,20 @@ export function testStore(name: string, make: () => Promise<Store>, opts: TestSt
         expect(read.default).toEqual(want);
         expect(read.fallback).toEqual(applyObservation(emptyHealth(), fallbackObs));
         await b.health.writePoll("default", { failing: false, minResponseTime: 0, at: T0 + 5000 });
-        expect((await a.health.read()).default).toEqual({ ...want, failing: false, minResponseTime: 0, polledAt: T0 + 5000 });
+        expect((await a.health.read()).default).toEqual({
+          ...want,
+          failing: false,
+          minResponseTime: 0,
+          polledAt: T0 + 5000,
+        });
       });
 
       it("concurrent observations from two instances are all counted", async () => {
         const a = await fresh();
         const b = await peerOf(a);
-        await Promise.all(Array.from({ length: 60 }, (_, i) => (i % 2 ? a : b).health.observe("fallback", { at: T0 + i, ok: false })));
+        await Promise.all(
+          Array.from({ length: 60 }, (_, i) => (i % 2 ? a : b).health.observe("fallback", { at: T0 + i, ok: false })),
+        );
         const h = (await a.health.read()).fallback;
         expect(h.errorStreak).toBe(60);
         expect(h.lastErrorAt).toBe(T0 + 59);
@@ -360,7 +389,9 @@ export function testStore(name: string, make: () => Promise<Store>, opts: TestSt
       it("the polling lock: concurrent tryLock from two instances, exactly one wins, per processor", async () => {
         const a = await fresh();
         const b = await peerOf(a);
-        const got = await Promise.all(Array.from({ length: 10 }, (_, i) => (i % 2 ? a : b).health.tryLock("default", 10_000, `owner-${i}`)));
+        const got = await Promise.all(
+          Array.from({ length: 10 }, (_, i) => (i % 2 ? a : b).health.tryLock("default", 10_000, `owner-${i}`)),
+        );
         expect(got.filter(Boolean)).toHaveLength(1);
         expect(await a.health.tryLock("fallback", 10_000, "x")).toBe(true);
         expect(await b.health.tryLock("fallback", 10_000, "y")).toBe(false);
@@ -377,185 +408,245 @@ export function testStore(name: string, make: () => Promise<Store>, opts: TestSt
       });
     });
 
-    it("purge wipes ledger, attempts, health (and the queue) and the store keeps working", async () => {
-      const s = await fresh();
-      const e = entry("default", T0, 700);
-      await s.ledger.record(e);
-      await s.attempts.claim(e.correlationId, "default", "job-a");
-      await s.health.observe("default", { at: T0, ok: false });
-      await s.health.writePoll("fallback", { failing: true, minResponseTime: 5, at: T0 });
-      const before = [job(), job()];
-      for (const b of before) await s.queue.send(b);
-      await s.purge();
-      expect(await s.ledger.summary()).toEqual(totals([0, 0], [0, 0]));
-      expect(await s.attempts.get(e.correlationId)).toBeNull();
-      expect(await s.health.read()).toEqual({ default: emptyHealth(), fallback: emptyHealth() });
-      expect(await s.ledger.record(e)).toBe(true);
-      if (delivery.depth && purgeDropsQueued) expect(await delivery.depth(s)).toEqual(EMPTY);
-      const body = job();
-      await s.queue.send(body);
-      if (purgeDropsQueued) {
-        const got = await collect(s, 1, { batchSize: 10, maxInFlight: 10 });
-        expect(got.map((m) => m.body)).toEqual([body]);
-      } else {
-        // What was queued before the purge is still delivered, with the message sent after it.
-        const got = await collect(s, 3, { batchSize: 10, maxInFlight: 10 });
-        expect(got.map((m) => m.body).sort(byJob)).toEqual([...before, body].sort(byJob));
-      }
-    }, QUEUE_TEST_MS);
+    it(
+      "purge wipes ledger, attempts, health (and the queue) and the store keeps working",
+      async () => {
+        const s = await fresh();
+        const e = entry("default", T0, 700);
+        await s.ledger.record(e);
+        await s.attempts.claim(e.correlationId, "default", "job-a");
+        await s.health.observe("default", { at: T0, ok: false });
+        await s.health.writePoll("fallback", { failing: true, minResponseTime: 5, at: T0 });
+        const before = [job(), job()];
+        for (const b of before) await s.queue.send(b);
+        await s.purge();
+        expect(await s.ledger.summary()).toEqual(totals([0, 0], [0, 0]));
+        expect(await s.attempts.get(e.correlationId)).toBeNull();
+        expect(await s.health.read()).toEqual({ default: emptyHealth(), fallback: emptyHealth() });
+        expect(await s.ledger.record(e)).toBe(true);
+        if (delivery.depth && purgeDropsQueued) expect(await delivery.depth(s)).toEqual(EMPTY);
+        const body = job();
+        await s.queue.send(body);
+        if (purgeDropsQueued) {
+          const got = await collect(s, 1, { batchSize: 10, maxInFlight: 10 });
+          expect(got.map((m) => m.body)).toEqual([body]);
+        } else {
+          // What was queued before the purge is still delivered, with the message sent after it.
+          const got = await collect(s, 3, { batchSize: 10, maxInFlight: 10 });
+          expect(got.map((m) => m.body).sort(byJob)).toEqual([...before, body].sort(byJob));
+        }
+      },
+      QUEUE_TEST_MS,
+    );
 
     describe(`queue (${delivery.kind} delivery)`, () => {
-      it("delivers what was sent, once, with attempts 1; ack removes it", async () => {
-        const s = await fresh();
-        const bodies = [job(), job(), job()];
-        for (const b of bodies) await s.queue.send(b);
-        const seen: QueueMessage<PaymentJob>[] = [];
-        consume(s, async (batch) => {
-          expect(batch.messages.length).toBeLessThanOrEqual(batchLimit(2));
-          for (const m of batch.messages) {
-            seen.push(m);
-            m.ack();
-          }
-        }, { batchSize: 2, maxInFlight: 10, pollMs: 100 });
-        await waitFor(() => seen.length >= 3, 10_000, "not all messages delivered");
-        expect(seen.map((m) => m.body).sort(byJob)).toEqual([...bodies].sort(byJob));
-        expect(seen.every((m) => m.attempts === 1)).toBe(true);
-        expect(new Set(seen.map((m) => m.id)).size).toBe(3);
-        expect(seen.every((m) => m.timestamp instanceof Date && !Number.isNaN(m.timestamp.getTime()))).toBe(true);
-        await expectDrained(s);
-        await sleep(quietMs); // time for a wrong redelivery to show
-        expect(seen).toHaveLength(3);
-      }, QUEUE_TEST_MS);
+      it(
+        "delivers what was sent, once, with attempts 1; ack removes it",
+        async () => {
+          const s = await fresh();
+          const bodies = [job(), job(), job()];
+          for (const b of bodies) await s.queue.send(b);
+          const seen: QueueMessage<PaymentJob>[] = [];
+          consume(
+            s,
+            async (batch) => {
+              expect(batch.messages.length).toBeLessThanOrEqual(batchLimit(2));
+              for (const m of batch.messages) {
+                seen.push(m);
+                m.ack();
+              }
+            },
+            { batchSize: 2, maxInFlight: 10, pollMs: 100 },
+          );
+          await waitFor(() => seen.length >= 3, 10_000, "not all messages delivered");
+          expect(seen.map((m) => m.body).sort(byJob)).toEqual([...bodies].sort(byJob));
+          expect(seen.every((m) => m.attempts === 1)).toBe(true);
+          expect(new Set(seen.map((m) => m.id)).size).toBe(3);
+          expect(seen.every((m) => m.timestamp instanceof Date && !Number.isNaN(m.timestamp.getTime()))).toBe(true);
+          await expectDrained(s);
+          await sleep(quietMs); // time for a wrong redelivery to show
+          expect(seen).toHaveLength(3);
+        },
+        QUEUE_TEST_MS,
+      );
 
-      it("an acked message is never delivered again, to this or another consumer", async () => {
-        const s = await fresh();
-        const peer = await peerOf(s);
-        await s.queue.send(job());
-        let deliveries = 0;
-        const handler = async (batch: MessageBatch<PaymentJob>) => {
-          deliveries += batch.messages.length;
-          batch.ackAll();
-        };
-        consume(s, handler, { batchSize: 5, maxInFlight: 5, pollMs: 100 });
-        consume(peer, handler, { batchSize: 5, maxInFlight: 5, pollMs: 100 });
-        await waitFor(() => deliveries >= 1, 10_000, "never delivered");
-        await sleep(Math.min(redeliveryMs, 2500));
-        expect(deliveries).toBe(1);
-        await expectDrained(s);
-      }, QUEUE_TEST_MS);
+      it(
+        "an acked message is never delivered again, to this or another consumer",
+        async () => {
+          const s = await fresh();
+          const peer = await peerOf(s);
+          await s.queue.send(job());
+          let deliveries = 0;
+          const handler = async (batch: MessageBatch<PaymentJob>) => {
+            deliveries += batch.messages.length;
+            batch.ackAll();
+          };
+          consume(s, handler, { batchSize: 5, maxInFlight: 5, pollMs: 100 });
+          consume(peer, handler, { batchSize: 5, maxInFlight: 5, pollMs: 100 });
+          await waitFor(() => deliveries >= 1, 10_000, "never delivered");
+          await sleep(Math.min(redeliveryMs, 2500));
+          expect(deliveries).toBe(1);
+          await expectDrained(s);
+        },
+        QUEUE_TEST_MS,
+      );
 
-      it("retry with a delay: not redelivered before it, then redelivered with attempts + 1 and the same id", async () => {
-        const s = await fresh();
-        const body = job();
-        await s.queue.send(body);
-        const seen: Array<{ id: string; attempts: number; at: number; body: PaymentJob }> = [];
-        let retriedAt = 0;
-        consume(s, async (batch) => {
-          for (const m of batch.messages) {
-            seen.push({ id: m.id, attempts: m.attempts, at: Date.now(), body: m.body });
-            if (m.attempts === 1) {
-              retriedAt = Date.now();
-              m.retry({ delaySeconds: 0.6 });
-            } else m.ack();
-          }
-        }, { batchSize: 1, maxInFlight: 1, pollMs: 100 });
-        await waitFor(() => seen.length >= 2, 10_000, "the retried message never came back");
-        expect(seen.map((x) => x.attempts)).toEqual([1, 2]);
-        expect(seen[1]!.body).toEqual(body);
-        expect(seen[1]!.id).toBe(seen[0]!.id); // the message keeps its id across retries, as on Cloudflare
-        // Lower bound only, with 50 ms for clocks (Redis uses its own); a slow machine only adds time.
-        expect(seen[1]!.at - retriedAt).toBeGreaterThanOrEqual(delayMs(0.6) - 50);
-        await sleep(300);
-        expect(seen).toHaveLength(2);
-      }, QUEUE_TEST_MS);
+      it(
+        "retry with a delay: not redelivered before it, then redelivered with attempts + 1 and the same id",
+        async () => {
+          const s = await fresh();
+          const body = job();
+          await s.queue.send(body);
+          const seen: Array<{ id: string; attempts: number; at: number; body: PaymentJob }> = [];
+          let retriedAt = 0;
+          consume(
+            s,
+            async (batch) => {
+              for (const m of batch.messages) {
+                seen.push({ id: m.id, attempts: m.attempts, at: Date.now(), body: m.body });
+                if (m.attempts === 1) {
+                  retriedAt = Date.now();
+                  m.retry({ delaySeconds: 0.6 });
+                } else m.ack();
+              }
+            },
+            { batchSize: 1, maxInFlight: 1, pollMs: 100 },
+          );
+          await waitFor(() => seen.length >= 2, 10_000, "the retried message never came back");
+          expect(seen.map((x) => x.attempts)).toEqual([1, 2]);
+          expect(seen[1]!.body).toEqual(body);
+          expect(seen[1]!.id).toBe(seen[0]!.id); // the message keeps its id across retries, as on Cloudflare
+          // Lower bound only, with 50 ms for clocks (Redis uses its own); a slow machine only adds time.
+          expect(seen[1]!.at - retriedAt).toBeGreaterThanOrEqual(delayMs(0.6) - 50);
+          await sleep(300);
+          expect(seen).toHaveLength(2);
+        },
+        QUEUE_TEST_MS,
+      );
 
-      it("fractional delays (0.05 s) and repeated retries: attempts count every delivery, the body is unchanged", async () => {
-        // On Workers this also crosses the consumer's max_retries, past which a retry is a re-sent message.
-        const s = await fresh();
-        const body = job();
-        await s.queue.send(body);
-        const attempts: number[] = [];
-        const gaps: number[] = [];
-        let last = 0;
-        consume(s, async (batch) => {
-          for (const m of batch.messages) {
-            attempts.push(m.attempts);
-            expect(m.body).toEqual(body);
-            if (last) gaps.push(Date.now() - last);
-            last = Date.now();
-            if (m.attempts === 1) m.retry(); // no options: no delay
-            else if (m.attempts < 5) m.retry({ delaySeconds: 0.05 });
-            else m.ack();
-          }
-        }, { batchSize: 1, maxInFlight: 1, pollMs: 100 });
-        await waitFor(() => attempts.length >= 5, 20_000, `retries stalled at attempts ${attempts.join(",")}`);
-        expect(attempts).toEqual([1, 2, 3, 4, 5]);
-        for (const g of gaps.slice(1)) expect(g).toBeGreaterThanOrEqual(delayMs(0.05) - 10);
-        await sleep(quietMs);
-        expect(attempts).toHaveLength(5);
-      }, QUEUE_TEST_MS);
+      it(
+        "fractional delays (0.05 s) and repeated retries: attempts count every delivery, the body is unchanged",
+        async () => {
+          // On Workers this also crosses the consumer's max_retries, past which a retry is a re-sent message.
+          const s = await fresh();
+          const body = job();
+          await s.queue.send(body);
+          const attempts: number[] = [];
+          const gaps: number[] = [];
+          let last = 0;
+          consume(
+            s,
+            async (batch) => {
+              for (const m of batch.messages) {
+                attempts.push(m.attempts);
+                expect(m.body).toEqual(body);
+                if (last) gaps.push(Date.now() - last);
+                last = Date.now();
+                if (m.attempts === 1)
+                  m.retry(); // no options: no delay
+                else if (m.attempts < 5) m.retry({ delaySeconds: 0.05 });
+                else m.ack();
+              }
+            },
+            { batchSize: 1, maxInFlight: 1, pollMs: 100 },
+          );
+          await waitFor(() => attempts.length >= 5, 20_000, `retries stalled at attempts ${attempts.join(",")}`);
+          expect(attempts).toEqual([1, 2, 3, 4, 5]);
+          for (const g of gaps.slice(1)) expect(g).toBeGreaterThanOrEqual(delayMs(0.05) - 10);
+          await sleep(quietMs);
+          expect(attempts).toHaveLength(5);
+        },
+        QUEUE_TEST_MS,
+      );
 
-      it("a long retry delay holds that message back while the others are delivered", async () => {
-        const s = await fresh();
-        const [held, other] = [job(), job()];
-        await s.queue.send(held);
-        const seen: Array<{ jobId: string; attempts: number }> = [];
-        consume(s, async (batch) => {
-          for (const m of batch.messages) {
-            seen.push({ jobId: m.body.jobId, attempts: m.attempts });
-            if (m.body.jobId === held.jobId) m.retry({ delaySeconds: 60 });
-            else m.ack();
-          }
-        }, { batchSize: 1, maxInFlight: 1, pollMs: 50 });
-        await waitFor(() => seen.length >= 1, 10_000, "nothing delivered");
-        await s.queue.send(other);
-        await waitFor(() => seen.some((x) => x.jobId === other.jobId), 10_000, "the other message was not delivered");
-        await sleep(1500);
-        expect(seen).toEqual([{ jobId: held.jobId, attempts: 1 }, { jobId: other.jobId, attempts: 1 }]);
-        if (delivery.depth) await expectDepth(s, { ready: 0, pending: 0, delayed: 1 });
-      }, QUEUE_TEST_MS);
+      it(
+        "a long retry delay holds that message back while the others are delivered",
+        async () => {
+          const s = await fresh();
+          const [held, other] = [job(), job()];
+          await s.queue.send(held);
+          const seen: Array<{ jobId: string; attempts: number }> = [];
+          consume(
+            s,
+            async (batch) => {
+              for (const m of batch.messages) {
+                seen.push({ jobId: m.body.jobId, attempts: m.attempts });
+                if (m.body.jobId === held.jobId) m.retry({ delaySeconds: 60 });
+                else m.ack();
+              }
+            },
+            { batchSize: 1, maxInFlight: 1, pollMs: 50 },
+          );
+          await waitFor(() => seen.length >= 1, 10_000, "nothing delivered");
+          await s.queue.send(other);
+          await waitFor(() => seen.some((x) => x.jobId === other.jobId), 10_000, "the other message was not delivered");
+          await sleep(1500);
+          expect(seen).toEqual([
+            { jobId: held.jobId, attempts: 1 },
+            { jobId: other.jobId, attempts: 1 },
+          ]);
+          if (delivery.depth) await expectDepth(s, { ready: 0, pending: 0, delayed: 1 });
+        },
+        QUEUE_TEST_MS,
+      );
 
-      it("a consumer stopped without settling: its messages reach the next consumer with attempts + 1", async () => {
-        const s = await fresh();
-        const body = job();
-        await s.queue.send(body);
-        let held: QueueMessage<PaymentJob> | undefined;
-        const dead = consume(s, async (batch) => {
-          held = batch.messages[0];
-          await new Promise(() => {}); // hangs, like a process that died mid-batch
-        }, { batchSize: 1, maxInFlight: 1, pollMs: 100 });
-        await waitFor(() => held !== undefined, 10_000, "first consumer never got the message");
-        await dead.stop(100);
-        const got = await collect(await peerOf(s), 1, { batchSize: 1, maxInFlight: 1 }, redeliveryMs);
-        expect(got[0]!.body).toEqual(body);
-        expect(got[0]!.attempts).toBe(2);
-        expect(got[0]!.id).toBe(held!.id);
-        // The abandoned handler's late ack must not disturb anything.
-        held!.ack();
-        held!.retry();
-        await sleep(quietMs);
-        expect(got).toHaveLength(1);
-        await expectDrained(s);
-      }, QUEUE_TEST_MS);
+      it(
+        "a consumer stopped without settling: its messages reach the next consumer with attempts + 1",
+        async () => {
+          const s = await fresh();
+          const body = job();
+          await s.queue.send(body);
+          let held: QueueMessage<PaymentJob> | undefined;
+          const dead = consume(
+            s,
+            async (batch) => {
+              held = batch.messages[0];
+              await new Promise(() => {}); // hangs, like a process that died mid-batch
+            },
+            { batchSize: 1, maxInFlight: 1, pollMs: 100 },
+          );
+          await waitFor(() => held !== undefined, 10_000, "first consumer never got the message");
+          await dead.stop(100);
+          const got = await collect(await peerOf(s), 1, { batchSize: 1, maxInFlight: 1 }, redeliveryMs);
+          expect(got[0]!.body).toEqual(body);
+          expect(got[0]!.attempts).toBe(2);
+          expect(got[0]!.id).toBe(held!.id);
+          // The abandoned handler's late ack must not disturb anything.
+          held!.ack();
+          held!.retry();
+          await sleep(quietMs);
+          expect(got).toHaveLength(1);
+          await expectDrained(s);
+        },
+        QUEUE_TEST_MS,
+      );
 
-      it("a batch handler that throws: what it had not settled is delivered again, what it had settled is not", async () => {
-        const s = await fresh();
-        const [settled, unsettled] = [job(), job()];
-        await s.queue.send(settled);
-        await s.queue.send(unsettled);
-        const seen: Array<{ jobId: string; attempts: number }> = [];
-        consume(s, async (batch) => {
-          for (const m of batch.messages) {
-            seen.push({ jobId: m.body.jobId, attempts: m.attempts });
-            if (m.body.jobId === settled.jobId || m.attempts > 1) m.ack();
-          }
-          throw new Error("a planned failure of the handler");
-        }, { batchSize: 2, maxInFlight: 2, pollMs: 50 });
-        await waitFor(() => seen.length >= 3, 10_000, `deliveries: ${JSON.stringify(seen)}`);
-        await sleep(1200); // a wrong redelivery of the settled one would come about 1 s after the throw
-        expect(seen.filter((x) => x.jobId === settled.jobId).map((x) => x.attempts)).toEqual([1]);
-        expect(seen.filter((x) => x.jobId === unsettled.jobId).map((x) => x.attempts)).toEqual([1, 2]);
-      }, QUEUE_TEST_MS);
+      it(
+        "a batch handler that throws: what it had not settled is delivered again, what it had settled is not",
+        async () => {
+          const s = await fresh();
+          const [settled, unsettled] = [job(), job()];
+          await s.queue.send(settled);
+          await s.queue.send(unsettled);
+          const seen: Array<{ jobId: string; attempts: number }> = [];
+          consume(
+            s,
+            async (batch) => {
+              for (const m of batch.messages) {
+                seen.push({ jobId: m.body.jobId, attempts: m.attempts });
+                if (m.body.jobId === settled.jobId || m.attempts > 1) m.ack();
+              }
+              throw new Error("a planned failure of the handler");
+            },
+            { batchSize: 2, maxInFlight: 2, pollMs: 50 },
+          );
+          await waitFor(() => seen.length >= 3, 10_000, `deliveries: ${JSON.stringify(seen)}`);
+          await sleep(1200); // a wrong redelivery of the settled one would come about 1 s after the throw
+          expect(seen.filter((x) => x.jobId === settled.jobId).map((x) => x.attempts)).toEqual([1]);
+          expect(seen.filter((x) => x.jobId === unsettled.jobId).map((x) => x.attempts)).toEqual([1, 2]);
+        },
+        QUEUE_TEST_MS,
+      );
 
       it(
         delivery.kind === "poll"
@@ -565,10 +656,14 @@ export function testStore(name: string, make: () => Promise<Store>, opts: TestSt
           const s = await fresh();
           await s.queue.send(job());
           const seen: QueueMessage<PaymentJob>[] = [];
-          consume(s, async (batch) => {
-            seen.push(...batch.messages);
-            for (const m of batch.messages) if (m.attempts > 1) m.ack();
-          }, { batchSize: 1, maxInFlight: 1, pollMs: 50 });
+          consume(
+            s,
+            async (batch) => {
+              seen.push(...batch.messages);
+              for (const m of batch.messages) if (m.attempts > 1) m.ack();
+            },
+            { batchSize: 1, maxInFlight: 1, pollMs: 50 },
+          );
           await waitFor(() => seen.length >= 1, 10_000, "nothing delivered");
           if (delivery.kind === "poll") {
             await sleep(300);
@@ -596,20 +691,24 @@ export function testStore(name: string, make: () => Promise<Store>, opts: TestSt
           let maxOutstanding = 0;
           let maxBatch = 0;
           const got: PaymentJob[] = [];
-          consume(s, async (batch) => {
-            maxBatch = Math.max(maxBatch, batch.messages.length);
-            outstanding += batch.messages.length;
-            maxOutstanding = Math.max(maxOutstanding, outstanding);
-            for (const m of batch.messages) got.push(m.body);
-            const settle = () => {
-              for (const m of batch.messages) m.ack();
-              outstanding -= batch.messages.length;
-            };
-            // A polled queue holds the slot until the ack, not until the return: settle later, outside the
-            // handler. A pushed batch must be settled before the handler resolves.
-            if (delivery.kind === "poll") setTimeout(settle, 40);
-            else await sleep(40).then(settle);
-          }, { batchSize: 2, maxInFlight: 3, pollMs: 50 });
+          consume(
+            s,
+            async (batch) => {
+              maxBatch = Math.max(maxBatch, batch.messages.length);
+              outstanding += batch.messages.length;
+              maxOutstanding = Math.max(maxOutstanding, outstanding);
+              for (const m of batch.messages) got.push(m.body);
+              const settle = () => {
+                for (const m of batch.messages) m.ack();
+                outstanding -= batch.messages.length;
+              };
+              // A polled queue holds the slot until the ack, not until the return: settle later, outside the
+              // handler. A pushed batch must be settled before the handler resolves.
+              if (delivery.kind === "poll") setTimeout(settle, 40);
+              else await sleep(40).then(settle);
+            },
+            { batchSize: 2, maxInFlight: 3, pollMs: 50 },
+          );
           await waitFor(() => got.length >= 12, 20_000, `only ${got.length} of 12 delivered`);
           expect(maxBatch).toBeLessThanOrEqual(batchLimit(2));
           if (delivery.kind === "poll") {
@@ -622,113 +721,152 @@ export function testStore(name: string, make: () => Promise<Store>, opts: TestSt
       );
 
       // A Cloudflare Queue binding cannot count its messages, so this case needs a delivery with depth().
-      it.skipIf(!delivery.depth)("depth counts ready, pending and delayed", async () => {
-        const depth = delivery.depth!;
-        const s = await fresh();
-        for (let i = 0; i < 3; i++) await s.queue.send(job());
-        const held: QueueMessage<PaymentJob>[] = [];
-        const c = consume(s, async (batch) => {
-          held.push(...batch.messages);
-        }, { batchSize: 1, maxInFlight: 1, pollMs: 50 });
-        await waitFor(() => held.length === 1, 10_000, "nothing delivered");
-        await expectDepth(s, { ready: 2, pending: 1, delayed: 0 });
-        held[0]!.retry({ delaySeconds: 60 });
-        await waitFor(() => held.length === 2, 10_000, "second message not delivered after a retry freed the slot");
-        await expectDepth(s, { ready: 1, pending: 1, delayed: 1 });
-        held[1]!.ack();
-        await waitFor(() => held.length === 3, 10_000, "third message not delivered");
-        await expectDepth(s, { ready: 0, pending: 1, delayed: 1 });
-        await c.stop(50); // gives the held third one back
-        await expectDepth(s, { ready: 1, pending: 0, delayed: 1 });
-        await pollable(s).clear();
-        expect(await depth(s)).toEqual(EMPTY);
-      }, QUEUE_TEST_MS);
+      it.skipIf(!delivery.depth)(
+        "depth counts ready, pending and delayed",
+        async () => {
+          const depth = delivery.depth!;
+          const s = await fresh();
+          for (let i = 0; i < 3; i++) await s.queue.send(job());
+          const held: QueueMessage<PaymentJob>[] = [];
+          const c = consume(
+            s,
+            async (batch) => {
+              held.push(...batch.messages);
+            },
+            { batchSize: 1, maxInFlight: 1, pollMs: 50 },
+          );
+          await waitFor(() => held.length === 1, 10_000, "nothing delivered");
+          await expectDepth(s, { ready: 2, pending: 1, delayed: 0 });
+          held[0]!.retry({ delaySeconds: 60 });
+          await waitFor(() => held.length === 2, 10_000, "second message not delivered after a retry freed the slot");
+          await expectDepth(s, { ready: 1, pending: 1, delayed: 1 });
+          held[1]!.ack();
+          await waitFor(() => held.length === 3, 10_000, "third message not delivered");
+          await expectDepth(s, { ready: 0, pending: 1, delayed: 1 });
+          await c.stop(50); // gives the held third one back
+          await expectDepth(s, { ready: 1, pending: 0, delayed: 1 });
+          await pollable(s).clear();
+          expect(await depth(s)).toEqual(EMPTY);
+        },
+        QUEUE_TEST_MS,
+      );
 
-      it("two consumers on shared state: every message exactly once", async () => {
-        const s = await fresh();
-        const peer = await peerOf(s);
-        const sent = Array.from({ length: 200 }, () => job());
-        const seen = new Map<string, number>();
-        const handler = async (batch: MessageBatch<PaymentJob>) => {
-          await sleep(5);
-          for (const m of batch.messages) {
-            seen.set(m.body.jobId, (seen.get(m.body.jobId) ?? 0) + 1);
-            m.ack();
-          }
-        };
-        consume(s, handler, { batchSize: 16, maxInFlight: 32, pollMs: 50 });
-        consume(peer, handler, { batchSize: 16, maxInFlight: 32, pollMs: 50 });
-        await Promise.all(sent.map((b, i) => (i % 2 ? s : peer).queue.send(b)));
-        await waitFor(() => seen.size >= 200, 20_000, `only ${seen.size} of 200 delivered`);
-        await sleep(quietMs);
-        expect([...seen.values()].every((n) => n === 1)).toBe(true);
-        expect(new Set(seen.keys())).toEqual(new Set(sent.map((b) => b.jobId)));
-      }, QUEUE_TEST_MS);
+      it(
+        "two consumers on shared state: every message exactly once",
+        async () => {
+          const s = await fresh();
+          const peer = await peerOf(s);
+          const sent = Array.from({ length: 200 }, () => job());
+          const seen = new Map<string, number>();
+          const handler = async (batch: MessageBatch<PaymentJob>) => {
+            await sleep(5);
+            for (const m of batch.messages) {
+              seen.set(m.body.jobId, (seen.get(m.body.jobId) ?? 0) + 1);
+              m.ack();
+            }
+          };
+          consume(s, handler, { batchSize: 16, maxInFlight: 32, pollMs: 50 });
+          consume(peer, handler, { batchSize: 16, maxInFlight: 32, pollMs: 50 });
+          await Promise.all(sent.map((b, i) => (i % 2 ? s : peer).queue.send(b)));
+          await waitFor(() => seen.size >= 200, 20_000, `only ${seen.size} of 200 delivered`);
+          await sleep(quietMs);
+          expect([...seen.values()].every((n) => n === 1)).toBe(true);
+          expect(new Set(seen.keys())).toEqual(new Set(sent.map((b) => b.jobId)));
+        },
+        QUEUE_TEST_MS,
+      );
 
       if (purgeDropsQueued) {
-        it("settling a message after a purge does not bring it back", async () => {
-          const s = await fresh();
-          await s.queue.send(job());
-          await s.queue.send(job());
-          const held: QueueMessage<PaymentJob>[] = [];
-          consume(s, async (batch) => {
-            held.push(...batch.messages);
-          }, { batchSize: 2, maxInFlight: 2, pollMs: 50 });
-          await waitFor(() => held.length === 2, 10_000, "not delivered");
-          await s.purge();
-          held[0]!.retry();
-          held[1]!.retry({ delaySeconds: 0.05 });
-          await sleep(500);
-          expect(held).toHaveLength(2);
-          await expectDrained(s);
-        }, QUEUE_TEST_MS);
+        it(
+          "settling a message after a purge does not bring it back",
+          async () => {
+            const s = await fresh();
+            await s.queue.send(job());
+            await s.queue.send(job());
+            const held: QueueMessage<PaymentJob>[] = [];
+            consume(
+              s,
+              async (batch) => {
+                held.push(...batch.messages);
+              },
+              { batchSize: 2, maxInFlight: 2, pollMs: 50 },
+            );
+            await waitFor(() => held.length === 2, 10_000, "not delivered");
+            await s.purge();
+            held[0]!.retry();
+            held[1]!.retry({ delaySeconds: 0.05 });
+            await sleep(500);
+            expect(held).toHaveLength(2);
+            await expectDrained(s);
+          },
+          QUEUE_TEST_MS,
+        );
       } else {
-        it("a message retried after a purge is delivered again: the queue keeps what it holds", async () => {
-          const s = await fresh();
-          const body = job();
-          await s.queue.send(body);
-          let purged!: () => void;
-          const afterPurge = new Promise<void>((r) => {
-            purged = r;
-          });
-          const seen: QueueMessage<PaymentJob>[] = [];
-          consume(s, async (batch) => {
-            seen.push(...batch.messages);
-            for (const m of batch.messages) {
-              if (m.attempts > 1) m.ack();
-              else {
-                await afterPurge;
-                m.retry();
-              }
-            }
-          }, { batchSize: 1, maxInFlight: 1, pollMs: 50 });
-          await waitFor(() => seen.length === 1, 10_000, "not delivered");
-          await s.purge();
-          purged();
-          await waitFor(() => seen.length === 2, 10_000, "the retried message did not come back");
-          expect(seen.map((m) => [m.body, m.attempts])).toEqual([[body, 1], [body, 2]]);
-        }, QUEUE_TEST_MS);
+        it(
+          "a message retried after a purge is delivered again: the queue keeps what it holds",
+          async () => {
+            const s = await fresh();
+            const body = job();
+            await s.queue.send(body);
+            let purged!: () => void;
+            const afterPurge = new Promise<void>((r) => {
+              purged = r;
+            });
+            const seen: QueueMessage<PaymentJob>[] = [];
+            consume(
+              s,
+              async (batch) => {
+                seen.push(...batch.messages);
+                for (const m of batch.messages) {
+                  if (m.attempts > 1) m.ack();
+                  else {
+                    await afterPurge;
+                    m.retry();
+                  }
+                }
+              },
+              { batchSize: 1, maxInFlight: 1, pollMs: 50 },
+            );
+            await waitFor(() => seen.length === 1, 10_000, "not delivered");
+            await s.purge();
+            purged();
+            await waitFor(() => seen.length === 2, 10_000, "the retried message did not come back");
+            expect(seen.map((m) => [m.body, m.attempts])).toEqual([
+              [body, 1],
+              [body, 2],
+            ]);
+          },
+          QUEUE_TEST_MS,
+        );
       }
 
-      it("a purge while messages flow leaves a queue that works", async () => {
-        const s = await fresh();
-        const seen = new Set<string>();
-        consume(s, async (batch) => {
-          for (const m of batch.messages) {
-            seen.add(m.body.jobId);
-            m.ack();
+      it(
+        "a purge while messages flow leaves a queue that works",
+        async () => {
+          const s = await fresh();
+          const seen = new Set<string>();
+          consume(
+            s,
+            async (batch) => {
+              for (const m of batch.messages) {
+                seen.add(m.body.jobId);
+                m.ack();
+              }
+            },
+            { batchSize: 8, maxInFlight: 16, pollMs: 50 },
+          );
+          const flowing = Promise.all(Array.from({ length: 100 }, () => s.queue.send(job())));
+          await s.purge();
+          await flowing;
+          const after = job();
+          await s.queue.send(after);
+          await waitFor(() => seen.has(after.jobId), 10_000, "a message sent after the purge was not delivered");
+          if (delivery.depth) {
+            await waitFor(async () => sameDepth(await delivery.depth!(s), EMPTY), 10_000, "queue did not drain");
           }
-        }, { batchSize: 8, maxInFlight: 16, pollMs: 50 });
-        const flowing = Promise.all(Array.from({ length: 100 }, () => s.queue.send(job())));
-        await s.purge();
-        await flowing;
-        const after = job();
-        await s.queue.send(after);
-        await waitFor(() => seen.has(after.jobId), 10_000, "a message sent after the purge was not delivered");
-        if (delivery.depth) {
-          await waitFor(async () => sameDepth(await delivery.depth!(s), EMPTY), 10_000, "queue did not drain");
-        }
-      }, QUEUE_TEST_MS);
+        },
+        QUEUE_TEST_MS,
+      );
     });
   });
 }
@@ -741,12 +879,20 @@ export function job(): PaymentJob {
   return { jobId: randomUUID(), correlationId: randomUUID(), amountCents: 1990, receivedAt: Date.now() };
 }
 
-function entry(processor: ProcessorName, requestedAt: number, amountCents: number, correlationId = randomUUID()): LedgerEntry {
+function entry(
+  processor: ProcessorName,
+  requestedAt: number,
+  amountCents: number,
+  correlationId = randomUUID(),
+): LedgerEntry {
   return { correlationId, processor, requestedAt, amountCents };
 }
 
 function totals(d: readonly number[], f: readonly number[]): Summary {
-  return { default: { totalRequests: d[0]!, totalCents: d[1]! }, fallback: { totalRequests: f[0]!, totalCents: f[1]! } };
+  return {
+    default: { totalRequests: d[0]!, totalCents: d[1]! },
+    fallback: { totalRequests: f[0]!, totalCents: f[1]! },
+  };
 }
 
 function count(s: Summary) {

@@ -1,5 +1,5 @@
 import { request } from "undici";
-import { startEmulator, type Emulator } from "../../../tools/emulator/server";
+import { type Emulator, startEmulator } from "../../../tools/emulator/server";
 import { FAST_ENV } from "../../../tools/lib/fast-env";
 
 export { FAST_ENV };
@@ -42,7 +42,11 @@ export async function startPipeline(start: StartBackend, env: Record<string, str
   let turn = 0;
   const next = () => urls[turn++ % urls.length]!;
   const post = async (body: unknown, headers: Record<string, string> = { "content-type": "application/json" }) => {
-    const res = await request(`${next()}/payments`, { method: "POST", headers, body: typeof body === "string" ? body : JSON.stringify(body) });
+    const res = await request(`${next()}/payments`, {
+      method: "POST",
+      headers,
+      body: typeof body === "string" ? body : JSON.stringify(body),
+    });
     await res.body.dump();
     return res.statusCode;
   };
@@ -58,7 +62,8 @@ export async function startPipeline(start: StartBackend, env: Record<string, str
     const end = Date.now() + timeoutMs;
     let s = await summary();
     while (s.default.totalRequests + s.fallback.totalRequests < n) {
-      if (Date.now() > end) throw new Error(`backend counts ${s.default.totalRequests}+${s.fallback.totalRequests}, expected ${n}`);
+      if (Date.now() > end)
+        throw new Error(`backend counts ${s.default.totalRequests}+${s.fallback.totalRequests}, expected ${n}`);
       await sleep(50);
       s = await summary();
     }
@@ -66,7 +71,13 @@ export async function startPipeline(start: StartBackend, env: Record<string, str
   };
   const metrics = () => backend.metrics?.() ?? fetch(`${backend.url}/metrics`).then((r) => r.text());
   return {
-    backend, def, fb, post, summary, waitForCount, metrics,
+    backend,
+    def,
+    fb,
+    post,
+    summary,
+    waitForCount,
+    metrics,
     async close() {
       await backend.close();
       await Promise.all([def.close(), fb.close()]);

@@ -19,7 +19,10 @@ export interface FaultProxy {
 
 /** A plan that applies `fault` to a `fraction` of the payment calls (POST /payments and GET /payments/{id}). */
 export function onPayments(fault: Fault, fraction: number): FaultPlan {
-  return ({ path }) => (path.startsWith("/payments") && !path.startsWith("/payments/service-health") && Math.random() < fraction ? fault : "pass");
+  return ({ path }) =>
+    path.startsWith("/payments") && !path.startsWith("/payments/service-health") && Math.random() < fraction
+      ? fault
+      : "pass";
 }
 
 export async function startFaultProxy(target: string, plan: FaultPlan): Promise<FaultProxy> {
@@ -41,7 +44,11 @@ export async function startFaultProxy(target: string, plan: FaultPlan): Promise<
     }
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(req.headers)) {
-      if (typeof v === "string" && !["connection", "keep-alive", "host", "content-length", "transfer-encoding"].includes(k)) headers[k] = v;
+      if (
+        typeof v === "string" &&
+        !["connection", "keep-alive", "host", "content-length", "transfer-encoding"].includes(k)
+      )
+        headers[k] = v;
     }
     const up = await upstream.request({
       method: req.method as "GET",
@@ -58,14 +65,18 @@ export async function startFaultProxy(target: string, plan: FaultPlan): Promise<
       const sock = req.socket;
       const how = drops++ % 3;
       if (how === 1) sock.write("HTTP/1.1 20");
-      if (how === 2) sock.write(`HTTP/1.1 ${up.statusCode} OK\r\ncontent-type: application/json\r\ncontent-length: ${text.length}\r\n\r\n${text.subarray(0, Math.floor(text.length / 2)).toString()}`);
+      if (how === 2)
+        sock.write(
+          `HTTP/1.1 ${up.statusCode} OK\r\ncontent-type: application/json\r\ncontent-length: ${text.length}\r\n\r\n${text.subarray(0, Math.floor(text.length / 2)).toString()}`,
+        );
       sock.destroy();
       return;
     }
     stats.passed++;
     const out: Record<string, string> = {};
     for (const [k, v] of Object.entries(up.headers)) {
-      if (typeof v === "string" && !["connection", "keep-alive", "transfer-encoding", "content-length"].includes(k)) out[k] = v;
+      if (typeof v === "string" && !["connection", "keep-alive", "transfer-encoding", "content-length"].includes(k))
+        out[k] = v;
     }
     out["content-length"] = String(text.length);
     res.writeHead(up.statusCode, out).end(text);
@@ -73,7 +84,10 @@ export async function startFaultProxy(target: string, plan: FaultPlan): Promise<
 
   const server = createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }, (req, res) => {
     handle(req, res).catch((err: Error) => {
-      if (!res.headersSent && !res.destroyed) res.writeHead(502, { "content-type": "application/json" }).end(JSON.stringify({ message: `fault proxy: ${err.message}` }));
+      if (!res.headersSent && !res.destroyed)
+        res
+          .writeHead(502, { "content-type": "application/json" })
+          .end(JSON.stringify({ message: `fault proxy: ${err.message}` }));
     });
   });
   await new Promise<void>((resolve, reject) => {
@@ -84,9 +98,14 @@ export async function startFaultProxy(target: string, plan: FaultPlan): Promise<
   return {
     url: `http://127.0.0.1:${port}`,
     stats,
-    setPlan(p) { current = p; },
+    setPlan(p) {
+      current = p;
+    },
     async close() {
-      await new Promise<void>((r) => { server.close(() => r()); server.closeAllConnections(); });
+      await new Promise<void>((r) => {
+        server.close(() => r());
+        server.closeAllConnections();
+      });
       await upstream.destroy();
     },
   };

@@ -55,7 +55,8 @@ export function describeCase(c: FuzzCase): string {
   const b = c.body;
   let body = "";
   if (typeof b === "string") body = JSON.stringify(b.length > 100 ? `${b.slice(0, 100)}…(${b.length} chars)` : b);
-  else if (Buffer.isBuffer(b)) body = `bytes ${b.subarray(0, 60).toString("hex")}${b.length > 60 ? `…(${b.length} bytes)` : ""}`;
+  else if (Buffer.isBuffer(b))
+    body = `bytes ${b.subarray(0, 60).toString("hex")}${b.length > 60 ? `…(${b.length} bytes)` : ""}`;
   else if (b && "chunks" in b) body = `chunked ${b.chunks.reduce((n, x) => n + x.length, 0)} bytes`;
   else if (b) body = `${b.big} bytes${b.chunked ? " chunked" : ""}`;
   const path = c.path.length > 120 ? `${c.path.slice(0, 120)}…(${c.path.length} chars)` : c.path;

@@ -8,12 +8,17 @@ if (!Number.isInteger(port) || !(fee! >= 0)) throw new Error("usage: emulator-ch
 
 const emu = await startEmulator({ port, fee: fee! });
 process.on("message", (m: { id: number; op: string }) => {
-  const value = m.op === "rows"
-    ? emu.rows().map((r) => ({ correlationId: r.correlationId, amountCents: r.amountCents }))
-    : m.op === "stats" ? emu.stats() : null;
+  const value =
+    m.op === "rows"
+      ? emu.rows().map((r) => ({ correlationId: r.correlationId, amountCents: r.amountCents }))
+      : m.op === "stats"
+        ? emu.stats()
+        : null;
   process.send?.({ id: m.id, value });
 });
-process.on("SIGTERM", () => { void emu.close().then(() => process.exit(0)); });
+process.on("SIGTERM", () => {
+  void emu.close().then(() => process.exit(0));
+});
 // The parent's IPC channel closing means the parent is gone: do not outlive it.
 process.on("disconnect", () => process.exit(0));
 console.log(`emulator ${emu.url} fee=${fee}`);

@@ -44,7 +44,16 @@ export interface LoadResult {
 }
 
 export async function openLoop(o: LoadOptions): Promise<LoadResult> {
-  const pools = o.urls.map((u) => new Pool(u, { connections: o.connections, pipelining: 1, keepAliveTimeout: 60_000, headersTimeout: 0, bodyTimeout: 0 }));
+  const pools = o.urls.map(
+    (u) =>
+      new Pool(u, {
+        connections: o.connections,
+        pipelining: 1,
+        keepAliveTimeout: 60_000,
+        headersTimeout: 0,
+        bodyTimeout: 0,
+      }),
+  );
   const n = Math.round(o.rate * o.seconds);
   const sent: Sent[] = new Array(n);
   const pending: Promise<void>[] = [];
@@ -55,23 +64,31 @@ export async function openLoop(o: LoadOptions): Promise<LoadResult> {
   const fire = (i: number) => {
     const at = t0 + (i * 1000) / o.rate;
     maxSendLagMs = Math.max(maxSendLagMs, performance.now() - at);
-    const id = crypto.randomUUID(), cents = o.cents(i);
+    const id = crypto.randomUUID(),
+      cents = o.cents(i);
     const rec: Sent = { id, cents, status: 0, late: false, latencyMs: 0 };
     sent[i] = rec;
     const amount = `${Math.floor(cents / 100)}.${String(cents % 100).padStart(2, "0")}`;
     pending.push(
       pools[i % pools.length]!.request({
-        method: "POST", path: "/payments", headers: { "content-type": "application/json" },
+        method: "POST",
+        path: "/payments",
+        headers: { "content-type": "application/json" },
         body: `{"correlationId":"${id}","amount":${amount}}`,
-      }).then(async (res) => {
-        await res.body.dump();
-        rec.status = res.statusCode;
-      }, (err: Error & { code?: string }) => {
-        rec.error = abandoned ? "abandoned" : `${err.code ?? err.name}: ${err.message}`;
-      }).finally(() => {
-        rec.latencyMs = performance.now() - at;
-        rec.late = rec.status > 0 && rec.latencyMs > o.timeoutMs;
-      }),
+      })
+        .then(
+          async (res) => {
+            await res.body.dump();
+            rec.status = res.statusCode;
+          },
+          (err: Error & { code?: string }) => {
+            rec.error = abandoned ? "abandoned" : `${err.code ?? err.name}: ${err.message}`;
+          },
+        )
+        .finally(() => {
+          rec.latencyMs = performance.now() - at;
+          rec.late = rec.status > 0 && rec.latencyMs > o.timeoutMs;
+        }),
     );
   };
 
@@ -83,7 +100,9 @@ export async function openLoop(o: LoadOptions): Promise<LoadResult> {
   }
   const sendSeconds = (performance.now() - t0) / 1000;
   let timer: NodeJS.Timeout | undefined;
-  const patience = new Promise<"timeout">((r) => { timer = setTimeout(() => r("timeout"), o.timeoutMs); });
+  const patience = new Promise<"timeout">((r) => {
+    timer = setTimeout(() => r("timeout"), o.timeoutMs);
+  });
   if ((await Promise.race([Promise.all(pending), patience])) === "timeout") {
     abandoned = true;
     await Promise.all(pools.map((p) => p.destroy()));

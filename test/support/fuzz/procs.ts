@@ -33,9 +33,14 @@ export interface EmulatorChild extends Child {
 /** The processor emulator in its own process (emulator-child.ts), reached over HTTP and IPC. */
 export async function spawnEmulator(name: string, fee: number): Promise<EmulatorChild> {
   const port = await freePort();
-  const child = spawnTs(name, join(REPO_DIR, "test/support/fuzz/emulator-child.ts"), [String(port), String(fee)], { ipc: true });
+  const child = spawnTs(name, join(REPO_DIR, "test/support/fuzz/emulator-child.ts"), [String(port), String(fee)], {
+    ipc: true,
+  });
   const url = `http://127.0.0.1:${port}`;
-  await waitHttp(child, `${url}/admin/payments-summary`, { timeoutMs: 20_000, headers: { "x-rinha-token": "123" } }).catch(async (err) => {
+  await waitHttp(child, `${url}/admin/payments-summary`, {
+    timeoutMs: 20_000,
+    headers: { "x-rinha-token": "123" },
+  }).catch(async (err) => {
     await child.stop(500);
     throw err;
   });
@@ -68,7 +73,8 @@ export async function spawnEmulator(name: string, fee: number): Promise<Emulator
       if (from) q.set("from", from);
       if (to) q.set("to", to);
       const r = await request(`${url}/admin/payments-summary?${q}`, { headers: { "x-rinha-token": "123" } });
-      if (r.statusCode !== 200) throw new Error(`${name} admin summary answered ${r.statusCode}: ${await r.body.text()}`);
+      if (r.statusCode !== 200)
+        throw new Error(`${name} admin summary answered ${r.statusCode}: ${await r.body.text()}`);
       return (await r.body.json()) as { totalRequests: number; totalAmount: number };
     },
   };

@@ -1,6 +1,7 @@
 // Generators for GET /payments-summary?from&to. Values are percent-encoded unless the kind is about raw encoding.
-import type { FuzzCase, Generator } from "./cases";
+
 import type { Rng } from "../../../tools/lib/rng";
+import type { FuzzCase, Generator } from "./cases";
 
 const GET = "GET";
 const enc = encodeURIComponent;
@@ -20,7 +21,8 @@ function isoVariant(rng: Rng, ms: number): string {
   const frac = `${p(d.getUTCMilliseconds(), 3)}000000`;
   const time = digits < 0 ? "" : `:${p(d.getUTCSeconds())}${digits === 0 ? "" : `.${frac.slice(0, digits)}`}`;
   if (offMin === 0 && rng.chance(0.7)) return `${date}${time}Z`;
-  const sign = offMin < 0 ? "-" : "+", a = Math.abs(offMin);
+  const sign = offMin < 0 ? "-" : "+",
+    a = Math.abs(offMin);
   return `${date}${time}${sign}${p(Math.floor(a / 60))}${rng.chance(0.8) ? ":" : ""}${p(a % 60)}`;
 }
 
@@ -44,7 +46,8 @@ function nearIso(rng: Rng): string {
     () => set(11, 13, rng.pick(["25", "99"])),
     () => set(14, 16, rng.pick(["60", "99"])),
     () => set(17, 19, rng.pick(["60", "61", "99"])),
-    () => `${t.slice(0, -1)}${rng.pick(["+24:00", "+99:99", "+00:60", "+1", "+123", "+12:3", "UTC", "GMT", "+00:00Z", "ZZ", " UTC"])}`,
+    () =>
+      `${t.slice(0, -1)}${rng.pick(["+24:00", "+99:99", "+00:60", "+1", "+123", "+12:3", "UTC", "GMT", "+00:00Z", "ZZ", " UTC"])}`,
     () => t.replace(/\.\d+/, "."),
     () => t.replace(/\.\d+/, `.${"1".repeat(rng.int(10, 30))}`),
     () => t.replace(".", ","),
@@ -64,15 +67,40 @@ function nearIso(rng: Rng): string {
   ])();
 }
 
-const GARBAGE_WORDS = ["null", "undefined", "now", "today", "yesterday", "-1", "0", "true", "[]", "{}", "NaN", "Infinity", "latest", "*", "'; DROP TABLE payments; --", "<script>", "$" + "{from}", "%s%s%s"]; // a template placeholder, as text
+const GARBAGE_WORDS = [
+  "null",
+  "undefined",
+  "now",
+  "today",
+  "yesterday",
+  "-1",
+  "0",
+  "true",
+  "[]",
+  "{}",
+  "NaN",
+  "Infinity",
+  "latest",
+  "*",
+  "'; DROP TABLE payments; --",
+  "<script>",
+  "$" + "{from}",
+  "%s%s%s",
+]; // a template placeholder, as text
 
 /** Text that is not a timestamp at all: ASCII, words, unicode. */
 function garbage(rng: Rng): string {
   switch (rng.int(0, 3)) {
-    case 0: return rng.ascii(rng.int(1, 40));
-    case 1: return rng.pick(GARBAGE_WORDS);
-    case 2: return Array.from({ length: rng.int(1, 20) }, () => String.fromCodePoint(rng.pick([rng.int(0xa0, 0x2fff), rng.int(0x1f300, 0x1f64f), rng.int(0x4e00, 0x9fff)]))).join("");
-    default: return `${rng.ascii(rng.int(0, 5))}\u0000${rng.ascii(rng.int(0, 5))}`;
+    case 0:
+      return rng.ascii(rng.int(1, 40));
+    case 1:
+      return rng.pick(GARBAGE_WORDS);
+    case 2:
+      return Array.from({ length: rng.int(1, 20) }, () =>
+        String.fromCodePoint(rng.pick([rng.int(0xa0, 0x2fff), rng.int(0x1f300, 0x1f64f), rng.int(0x4e00, 0x9fff)])),
+      ).join("");
+    default:
+      return `${rng.ascii(rng.int(0, 5))}\u0000${rng.ascii(rng.int(0, 5))}`;
   }
 }
 
@@ -81,73 +109,196 @@ function oneBad(rng: Rng, bad: string, raw = false): Pick<FuzzCase, "method" | "
   const good = isoVariant(rng, someMs(rng));
   const which = rng.int(0, 4);
   const params: [string, string][] =
-    which === 0 ? [["from", bad]] :
-    which === 1 ? [["to", bad]] :
-    which === 2 ? [["from", bad], ["to", good]] :
-    which === 3 ? [["from", good], ["to", bad]] : [["from", bad], ["to", bad]];
-  if (raw) return { method: GET, path: `/payments-summary?${params.map(([k, v]) => `${k}=${v === bad ? v : enc(v)}`).join("&")}`, headers: {} };
+    which === 0
+      ? [["from", bad]]
+      : which === 1
+        ? [["to", bad]]
+        : which === 2
+          ? [
+              ["from", bad],
+              ["to", good],
+            ]
+          : which === 3
+            ? [
+                ["from", good],
+                ["to", bad],
+              ]
+            : [
+                ["from", bad],
+                ["to", bad],
+              ];
+  if (raw)
+    return {
+      method: GET,
+      path: `/payments-summary?${params.map(([k, v]) => `${k}=${v === bad ? v : enc(v)}`).join("&")}`,
+      headers: {},
+    };
   return { method: GET, path: q(params), headers: {} };
 }
 
 export const SUMMARY_GENERATORS: Generator[] = [
   {
-    kind: "summary: valid window", count: 150, expect: "summary",
+    kind: "summary: valid window",
+    count: 150,
+    expect: "summary",
     note: "no bounds, one bound, both (from <= to, both ends may be equal), offsets, 0..9 fraction digits, empty values, extra params",
     make(rng) {
-      const a = someMs(rng), b = a + (rng.chance(0.2) ? 0 : rng.int(0, 86_400_000 * 30));
+      const a = someMs(rng),
+        b = a + (rng.chance(0.2) ? 0 : rng.int(0, 86_400_000 * 30));
       const shapes: [string, string][][] = [
         // isoVariant(ms) lies in (ms - 60 s, ms]: `to` is spelled from b + 60 s so that it never falls before `from`.
-        [], [["from", isoVariant(rng, a)]], [["to", isoVariant(rng, b)]], [["from", isoVariant(rng, a)], ["to", isoVariant(rng, b + 60_000)]],
-        [["to", isoVariant(rng, b + 60_000)], ["from", isoVariant(rng, a)]], [["from", ""], ["to", ""]], [["from", iso(a)], ["to", iso(a)]],
-        [["from", iso(a)], ["to", iso(b)], ["page", "2"]], [["from", iso(a)], ["to", ""]],
+        [],
+        [["from", isoVariant(rng, a)]],
+        [["to", isoVariant(rng, b)]],
+        [
+          ["from", isoVariant(rng, a)],
+          ["to", isoVariant(rng, b + 60_000)],
+        ],
+        [
+          ["to", isoVariant(rng, b + 60_000)],
+          ["from", isoVariant(rng, a)],
+        ],
+        [
+          ["from", ""],
+          ["to", ""],
+        ],
+        [
+          ["from", iso(a)],
+          ["to", iso(a)],
+        ],
+        [
+          ["from", iso(a)],
+          ["to", iso(b)],
+          ["page", "2"],
+        ],
+        [
+          ["from", iso(a)],
+          ["to", ""],
+        ],
       ];
       const params = rng.pick(shapes);
       return { method: GET, path: params.length ? q(params) : "/payments-summary", headers: {} };
     },
   },
   {
-    kind: "summary: repeated params, one of them valid", count: 40, expect: "summary-lenient",
+    kind: "summary: repeated params, one of them valid",
+    count: 40,
+    expect: "summary-lenient",
     note: "URLSearchParams-style APIs take one of the values (Hono: the first): a 200 for the valid one or a 400 are both defensible",
     make(rng) {
-      const good = iso(someMs(rng)), bad = garbage(rng);
+      const good = iso(someMs(rng)),
+        bad = garbage(rng);
       const name = rng.pick(["from", "to"]);
-      return { method: GET, path: q(rng.chance(0.5) ? [[name, good], [name, bad]] : [[name, bad], [name, good]]), headers: {} };
+      return {
+        method: GET,
+        path: q(
+          rng.chance(0.5)
+            ? [
+                [name, good],
+                [name, bad],
+              ]
+            : [
+                [name, bad],
+                [name, good],
+              ],
+        ),
+        headers: {},
+      };
     },
   },
   {
-    kind: "summary: garbage from/to", count: 500, expect: "reject",
-    make(rng) { return oneBad(rng, garbage(rng)); },
-  },
-  {
-    kind: "summary: near-ISO from/to (no zone, date only, out-of-range fields, bad offsets...)", count: 600, expect: "reject",
-    make(rng) { return oneBad(rng, nearIso(rng)); },
-  },
-  {
-    kind: "summary: a calendar date that does not exist (Feb 30, Apr 31, Feb 29 in 2025)", count: 30, expect: "reject",
+    kind: "summary: garbage from/to",
+    count: 500,
+    expect: "reject",
     make(rng) {
-      const day = rng.pick(["2025-02-29", "2025-02-30", "2025-02-31", "2024-02-30", "2025-04-31", "2025-06-31", "2025-09-31", "2025-11-31", "2100-02-29"]);
-      // Alone, so that nothing else about the window (e.g. its order) can be why it is refused.
-      return { method: GET, path: q([[rng.pick(["from", "to"]), `${day}T${iso(someMs(rng)).slice(11)}`]]), headers: {} };
+      return oneBad(rng, garbage(rng));
     },
   },
   {
-    kind: "summary: percent-encoding garbage (raw in the URL)", count: 100, expect: "reject",
+    kind: "summary: near-ISO from/to (no zone, date only, out-of-range fields, bad offsets...)",
+    count: 600,
+    expect: "reject",
+    make(rng) {
+      return oneBad(rng, nearIso(rng));
+    },
+  },
+  {
+    kind: "summary: a calendar date that does not exist (Feb 30, Apr 31, Feb 29 in 2025)",
+    count: 30,
+    expect: "reject",
+    make(rng) {
+      const day = rng.pick([
+        "2025-02-29",
+        "2025-02-30",
+        "2025-02-31",
+        "2024-02-30",
+        "2025-04-31",
+        "2025-06-31",
+        "2025-09-31",
+        "2025-11-31",
+        "2100-02-29",
+      ]);
+      // Alone, so that nothing else about the window (e.g. its order) can be why it is refused.
+      return {
+        method: GET,
+        path: q([[rng.pick(["from", "to"]), `${day}T${iso(someMs(rng)).slice(11)}`]]),
+        headers: {},
+      };
+    },
+  },
+  {
+    kind: "summary: percent-encoding garbage (raw in the URL)",
+    count: 100,
+    expect: "reject",
     make(rng) {
       const t = iso(someMs(rng));
-      const bad = rng.pick(["%zz", "%", "%E0%A4%A", "%ff", "%00", "%C0%AF", `${enc(t)}%00`, "%2", "%%", `%${enc(t)}`, "%u2025", "%E2%80%AE", `${enc(t)}%0A`]);
+      const bad = rng.pick([
+        "%zz",
+        "%",
+        "%E0%A4%A",
+        "%ff",
+        "%00",
+        "%C0%AF",
+        `${enc(t)}%00`,
+        "%2",
+        "%%",
+        `%${enc(t)}`,
+        "%u2025",
+        "%E2%80%AE",
+        `${enc(t)}%0A`,
+      ]);
       return oneBad(rng, bad, true);
     },
   },
   {
-    kind: "summary: reversed window (from after to)", count: 300, expect: "reject",
+    kind: "summary: reversed window (from after to)",
+    count: 300,
+    expect: "reject",
     make(rng) {
-      const to = someMs(rng), from = to + rng.pick([1, 1000, rng.int(2, 86_400_000 * 365)]);
+      const to = someMs(rng),
+        from = to + rng.pick([1, 1000, rng.int(2, 86_400_000 * 365)]);
       // isoVariant never rounds up; so give `from` full precision and `to` its own spelling a full second earlier.
-      return { method: GET, path: q(rng.chance(0.5) ? [["from", iso(from)], ["to", isoVariant(rng, to - 1000)]] : [["to", iso(to)], ["from", iso(from)]]), headers: {} };
+      return {
+        method: GET,
+        path: q(
+          rng.chance(0.5)
+            ? [
+                ["from", iso(from)],
+                ["to", isoVariant(rng, to - 1000)],
+              ]
+            : [
+                ["to", iso(to)],
+                ["from", iso(from)],
+              ],
+        ),
+        headers: {},
+      };
     },
   },
   {
-    kind: "summary: very long from/to (1-8 KB)", count: 100, expect: "reject",
+    kind: "summary: very long from/to (1-8 KB)",
+    count: 100,
+    expect: "reject",
     make(rng) {
       const t = iso(someMs(rng));
       // One long value (ASCII at most 3.5 KB: percent-encoding may triple it), under Node's 16 KiB header limit.
@@ -158,33 +309,67 @@ export const SUMMARY_GENERATORS: Generator[] = [
         () => "2".repeat(rng.int(1000, 8000)),
       ])();
       const good = iso(someMs(rng));
-      return { method: GET, path: q(rng.pick([[["from", bad]], [["to", bad]], [["from", bad], ["to", good]], [["from", good], ["to", bad]]] as [string, string][][])), headers: {} };
+      return {
+        method: GET,
+        path: q(
+          rng.pick([
+            [["from", bad]],
+            [["to", bad]],
+            [
+              ["from", bad],
+              ["to", good],
+            ],
+            [
+              ["from", good],
+              ["to", bad],
+            ],
+          ] as [string, string][][]),
+        ),
+        headers: {},
+      };
     },
   },
   {
-    kind: "summary: URL beyond Node's 16 KiB header limit", count: 3, expect: "reject-any",
+    kind: "summary: URL beyond Node's 16 KiB header limit",
+    count: 3,
+    expect: "reject-any",
     note: "Node's HTTP parser answers 431 and closes, maybe while the client is still writing: a 4xx (not our JSON) or a closed connection",
     make(_rng, i) {
-      return { method: GET, path: q([["from", "9".repeat([20_000, 64_000, 200_000][i % 3]!)]]), headers: {}, mayClose: true };
+      return {
+        method: GET,
+        path: q([["from", "9".repeat([20_000, 64_000, 200_000][i % 3]!)]]),
+        headers: {},
+        mayClose: true,
+      };
     },
   },
   {
-    kind: "summary: repeated params, all bad", count: 100, expect: "reject",
+    kind: "summary: repeated params, all bad",
+    count: 100,
+    expect: "reject",
     make(rng) {
       const name = rng.pick(["from", "to"]);
-      const params: [string, string][] = Array.from({ length: rng.int(2, 6) }, () => [name, rng.chance(0.5) ? garbage(rng) : nearIso(rng)]);
+      const params: [string, string][] = Array.from({ length: rng.int(2, 6) }, () => [
+        name,
+        rng.chance(0.5) ? garbage(rng) : nearIso(rng),
+      ]);
       return { method: GET, path: q(params), headers: {} };
     },
   },
   {
-    kind: "summary: unicode digits and invisible characters in a timestamp", count: 100, expect: "reject",
+    kind: "summary: unicode digits and invisible characters in a timestamp",
+    count: 100,
+    expect: "reject",
     make(rng) {
       const t = iso(someMs(rng));
       const bad = rng.pick([
         () => t.replace(/\d/g, (d) => String.fromCharCode(0xff10 + Number(d))), // full-width
         () => t.replace(/\d/g, (d) => String.fromCharCode(0x0660 + Number(d))), // Arabic-Indic
         () => t.replace(/\d/, (d) => String.fromCharCode(0x0966 + Number(d))), // one Devanagari digit
-        () => { const i = rng.int(1, t.length - 1); return t.slice(0, i) + rng.pick(["\u200b", "\u200e", "\u202e", "\ufeff", "\u00ad"]) + t.slice(i); },
+        () => {
+          const i = rng.int(1, t.length - 1);
+          return t.slice(0, i) + rng.pick(["\u200b", "\u200e", "\u202e", "\ufeff", "\u00ad"]) + t.slice(i);
+        },
         () => t.replace("T", "\u0422"), // Cyrillic Te
         () => t.replace(/-/g, "\u2010"),
       ])();
@@ -192,9 +377,15 @@ export const SUMMARY_GENERATORS: Generator[] = [
     },
   },
   {
-    kind: "summary: wrong method", count: 20, expect: "reject",
+    kind: "summary: wrong method",
+    count: 20,
+    expect: "reject",
     make(rng) {
-      return { method: rng.pick(["POST", "PUT", "DELETE", "PATCH"]), path: q([["from", iso(someMs(rng))]]), headers: {} };
+      return {
+        method: rng.pick(["POST", "PUT", "DELETE", "PATCH"]),
+        path: q([["from", iso(someMs(rng))]]),
+        headers: {},
+      };
     },
   },
 ];

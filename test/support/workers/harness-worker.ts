@@ -6,12 +6,13 @@
 // store's runBatch and hands the messages to the Node side (POST DISPATCH_URL/batch), where the suite's
 // handler decides; the decisions (ack, retry with a delay, or nothing) come back and are applied here, and a
 // handler that threw is rethrown, so runBatch does exactly what it does in production.
-import { loadConfig } from "../../../handlers/contract/config";
-import type { PaymentJob } from "../../../handlers/contract/types";
+
 import type { CfMessageBatch, DurableObjectNamespace, Queue } from "../../../adapters/stores/workers/bindings";
 import type { BooksApi } from "../../../adapters/stores/workers/books";
 import { type Envelope, runBatch } from "../../../adapters/stores/workers/queue";
 import { createWorkersStore } from "../../../adapters/stores/workers/store";
+import { loadConfig } from "../../../handlers/contract/config";
+import type { PaymentJob } from "../../../handlers/contract/types";
 
 export { Books } from "../../../adapters/stores/workers/books";
 
@@ -38,14 +39,23 @@ export interface Decisions {
   threw?: string;
 }
 
-type Call = { name: string; queue?: number; target: "store" | "queue" | "ledger" | "attempts" | "health"; method: string; args: unknown[] };
+type Call = {
+  name: string;
+  queue?: number;
+  target: "store" | "queue" | "ledger" | "attempts" | "health";
+  method: string;
+  args: unknown[];
+};
 
 /** The queue binding of queue `i` (names: testq-<i>, bindings: TESTQ_<i>). */
 const binding = (env: Env, i: number) => env[`TESTQ_${i}`] as Queue<Envelope<PaymentJob>>;
 
 async function call(env: Env, c: Call): Promise<unknown> {
   const store = createWorkersStore({ books: env.BOOKS, queue: binding(env, c.queue ?? 0), name: c.name });
-  const target = (c.target === "store" ? store : store[c.target]) as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>;
+  const target = (c.target === "store" ? store : store[c.target]) as unknown as Record<
+    string,
+    (...a: unknown[]) => Promise<unknown>
+  >;
   const fn = target[c.method];
   if (typeof fn !== "function" || c.method === "constructor") throw new Error(`no method ${c.target}.${c.method}`);
   // JSON has no undefined: the Node side sends null for an omitted argument (summary's open ends).
@@ -82,11 +92,23 @@ export default {
   async queue(batch: CfMessageBatch<Envelope<PaymentJob>>, env: Env): Promise<void> {
     const index = Number(batch.queue.slice("testq-".length));
     const vars = Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => typeof e[1] === "string"));
-    const opts = { maxRetries: loadConfig(vars).queueMaxRetries, requeue: binding(env, index) as Queue<Envelope<object>> };
+    const opts = {
+      maxRetries: loadConfig(vars).queueMaxRetries,
+      requeue: binding(env, index) as Queue<Envelope<object>>,
+    };
     await runBatch<PaymentJob>(batch, opts, async (b) => {
-      const messages: WireMessage[] = b.messages.map((m) => ({ id: m.id, timestamp: m.timestamp.toISOString(), attempts: m.attempts, body: m.body }));
-      const res = await fetch(`${env.DISPATCH_URL}/batch?queue=${encodeURIComponent(batch.queue)}`, { method: "POST", body: JSON.stringify(messages) });
-      if (res.status !== 200) throw new Error(`the test process answered the batch with ${res.status}: ${await res.text()}`);
+      const messages: WireMessage[] = b.messages.map((m) => ({
+        id: m.id,
+        timestamp: m.timestamp.toISOString(),
+        attempts: m.attempts,
+        body: m.body,
+      }));
+      const res = await fetch(`${env.DISPATCH_URL}/batch?queue=${encodeURIComponent(batch.queue)}`, {
+        method: "POST",
+        body: JSON.stringify(messages),
+      });
+      if (res.status !== 200)
+        throw new Error(`the test process answered the batch with ${res.status}: ${await res.text()}`);
       const d = (await res.json()) as Decisions;
       const byId = new Map(b.messages.map((m) => [m.id, m]));
       for (const s of d.settled) {

@@ -104,7 +104,10 @@ class PushConsumer implements Consumer {
 
 /** The push side: which consumers each queue has, and the batches waiting for one. */
 class Dispatcher {
-  private readonly queues = new Map<string, { consumers: PushConsumer[]; turn: number; waiting: Array<() => void>; closed: boolean }>();
+  private readonly queues = new Map<
+    string,
+    { consumers: PushConsumer[]; turn: number; waiting: Array<() => void>; closed: boolean }
+  >();
 
   private q(name: string) {
     let q = this.queues.get(name);
@@ -244,7 +247,8 @@ export async function startHarness(): Promise<Harness> {
     let i = queueOf.get(books);
     if (i === undefined) {
       i = queueOf.size;
-      if (i >= QUEUES) throw new Error(`the harness has ${QUEUES} queues and every one is taken; raise QUEUES in harness.ts`);
+      if (i >= QUEUES)
+        throw new Error(`the harness has ${QUEUES} queues and every one is taken; raise QUEUES in harness.ts`);
       queueOf.set(books, i);
     }
     return i;
@@ -257,7 +261,8 @@ export async function startHarness(): Promise<Harness> {
       new Promise((resolve, reject) => {
         enqueue(via, { call: { name, queue, target, method, args }, resolve: resolve as (v: unknown) => void, reject });
       });
-    const part = (target: string, methods: string[]) => Object.fromEntries(methods.map((m) => [m, (...args: unknown[]) => call(target, m, args)]));
+    const part = (target: string, methods: string[]) =>
+      Object.fromEntries(methods.map((m) => [m, (...args: unknown[]) => call(target, m, args)]));
     return {
       name: "workers (in Miniflare)",
       books: name,

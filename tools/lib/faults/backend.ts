@@ -1,10 +1,14 @@
 // The backend as separate processes (API-only instances and workers) on one Redis, wired to two processor
 // emulators that run in the test process (so the checks can read their rows directly).
-import { FAST_ENV } from "../fast-env";
-import { startEmulator, type Emulator } from "../../emulator/server";
-import { startNode, type NodeProc, type Teardown } from "../procs";
 
-export interface Processors { def: Emulator; fb: Emulator }
+import { type Emulator, startEmulator } from "../../emulator/server";
+import { FAST_ENV } from "../fast-env";
+import { type NodeProc, startNode, type Teardown } from "../procs";
+
+export interface Processors {
+  def: Emulator;
+  fb: Emulator;
+}
 
 export async function startProcessors(t: Teardown): Promise<Processors> {
   const def = await startEmulator({ fee: 0.05, healthWindowMs: 300 });
@@ -17,13 +21,20 @@ export async function startProcessors(t: Teardown): Promise<Processors> {
 let stackSeq = 0;
 
 /** Environment shared by every process of one backend: same Redis and prefix, the fast test timings. */
-export function backendEnv(redisUrl: string, urls: { default: string; fallback: string }, extra: Record<string, string> = {}) {
+export function backendEnv(
+  redisUrl: string,
+  urls: { default: string; fallback: string },
+  extra: Record<string, string> = {},
+) {
   return {
     ...FAST_ENV,
-    STORE: "redis", REDIS_URL: redisUrl, REDIS_PREFIX: `faults-${process.pid}-${Date.now()}-${stackSeq++}:`,
+    STORE: "redis",
+    REDIS_URL: redisUrl,
+    REDIS_PREFIX: `faults-${process.pid}-${Date.now()}-${stackSeq++}:`,
     // A killed worker's messages come back after 2 s instead of 5 s: shorter drains, same paths.
     REDIS_CLAIM_IDLE_MS: "2000",
-    PROCESSOR_DEFAULT_URL: urls.default, PROCESSOR_FALLBACK_URL: urls.fallback,
+    PROCESSOR_DEFAULT_URL: urls.default,
+    PROCESSOR_FALLBACK_URL: urls.fallback,
     ...extra,
   };
 }
@@ -55,6 +66,8 @@ export class Backend {
 
   /** Output of every process, for a failure message. */
   output(): string {
-    return [...this.apis, ...this.workers].map((p) => `--- ${p.name} (pid ${p.pid}, ${p.alive() ? "alive" : "exited"})\n${p.output().slice(-1500)}`).join("\n");
+    return [...this.apis, ...this.workers]
+      .map((p) => `--- ${p.name} (pid ${p.pid}, ${p.alive() ? "alive" : "exited"})\n${p.output().slice(-1500)}`)
+      .join("\n");
   }
 }

@@ -6,8 +6,8 @@
 //   3. no correlationId is at both processors.
 import type { Emulator } from "../../emulator/server";
 import { byLabel, parseMetrics, total } from "../metrics-text";
-import type { Load } from "./load";
 import { sleep } from "../procs";
+import type { Load } from "./load";
 
 export interface Books {
   /** An API process to ask (called each time: the test may switch to a surviving one). */
@@ -17,8 +17,14 @@ export interface Books {
   load: Load;
 }
 
-interface Side { count: number; cents: number }
-export interface Split { default: Side; fallback: Side }
+interface Side {
+  count: number;
+  cents: number;
+}
+export interface Split {
+  default: Side;
+  fallback: Side;
+}
 
 const TOKEN = { "x-rinha-token": "123" };
 
@@ -45,7 +51,9 @@ export async function backendSummary(api: string, from?: string, to?: string): P
 /** The processors' own books, over HTTP, as the contest's auditor reads them. */
 export async function adminSummary(b: Books, from?: string, to?: string): Promise<Split> {
   type A = { totalRequests: number; totalAmount: number };
-  const [d, f] = await Promise.all([b.def, b.fb].map((e) => getJson<A>(`${e.url}/admin/payments-summary${query(from, to)}`, TOKEN)));
+  const [d, f] = await Promise.all(
+    [b.def, b.fb].map((e) => getJson<A>(`${e.url}/admin/payments-summary${query(from, to)}`, TOKEN)),
+  );
   const side = (x: A) => ({ count: x.totalRequests, cents: Math.round(x.totalAmount * 100) });
   return { default: side(d!), fallback: side(f!) };
 }
@@ -84,9 +92,14 @@ function describeState(b: Books, depth: number | undefined, backend: Split | und
  * Polls until the queue is empty, every accepted payment is at a processor, and the backend counts what
  * the processors hold, twice in a row. Resolves with how long it took and whether it got there.
  */
-export async function waitDrained(b: Books, timeoutMs = 90_000): Promise<{ drained: boolean; ms: number; state: string }> {
+export async function waitDrained(
+  b: Books,
+  timeoutMs = 90_000,
+): Promise<{ drained: boolean; ms: number; state: string }> {
   const t0 = Date.now();
-  let good = 0, state = "", emptySince = 0;
+  let good = 0,
+    state = "",
+    emptySince = 0;
   while (Date.now() - t0 < timeoutMs) {
     const api = b.api();
     const depth = await queueDepth(api);
@@ -95,10 +108,15 @@ export async function waitDrained(b: Books, timeoutMs = 90_000): Promise<{ drain
     if (emptySince && Date.now() - emptySince > 10_000) break;
     const backend = await backendSummary(api).catch(() => undefined);
     state = describeState(b, depth, backend);
-    const d = b.def.summary(), f = b.fb.summary();
-    const ok = depth === 0 && backend !== undefined &&
-      backend.default.count === d.totalRequests && backend.default.cents === Number(d.totalCents) &&
-      backend.fallback.count === f.totalRequests && backend.fallback.cents === Number(f.totalCents) &&
+    const d = b.def.summary(),
+      f = b.fb.summary();
+    const ok =
+      depth === 0 &&
+      backend !== undefined &&
+      backend.default.count === d.totalRequests &&
+      backend.default.cents === Number(d.totalCents) &&
+      backend.fallback.count === f.totalRequests &&
+      backend.fallback.cents === Number(f.totalCents) &&
       b.load.accepted().every((s) => b.def.get(s.id) || b.fb.get(s.id));
     good = ok ? good + 1 : 0;
     if (good >= 2) return { drained: true, ms: Date.now() - t0, state };
@@ -126,23 +144,37 @@ const show = (x: unknown) => JSON.stringify(x);
  * Drains, then runs the three checks. Returns what it saw and every difference found, as sentences (no
  * test framework needed, so bench/soak.ts can use it too).
  */
-export async function checkBooks(b: Books, opts: { windows?: number; drainTimeoutMs?: number } = {}): Promise<{ report: CheckReport; problems: string[] }> {
+export async function checkBooks(
+  b: Books,
+  opts: { windows?: number; drainTimeoutMs?: number } = {},
+): Promise<{ report: CheckReport; problems: string[] }> {
   const problems: string[] = [];
   const drain = await waitDrained(b, opts.drainTimeoutMs ?? 90_000);
   if (!drain.drained) problems.push(`backlog not drained after ${drain.ms} ms: ${drain.state}`);
-  const defRows = b.def.rows(), fbRows = b.fb.rows();
+  const defRows = b.def.rows(),
+    fbRows = b.fb.rows();
   const accepted = b.load.accepted();
 
   // (3) no correlationId at both processors.
   const atDefault = new Set(defRows.map((r) => r.correlationId));
   const both = fbRows.filter((r) => atDefault.has(r.correlationId)).map((r) => r.correlationId);
-  if (both.length) problems.push(`${both.length} correlationIds stored at both processors, e.g. ${both.slice(0, 5).join(", ")}`);
+  if (both.length)
+    problems.push(`${both.length} correlationIds stored at both processors, e.g. ${both.slice(0, 5).join(", ")}`);
 
   // (1) every accepted payment exactly once; every stored row is one of ours with our amount.
   const missing = accepted.filter((s) => !b.def.get(s.id) && !b.fb.get(s.id)).map((s) => s.id);
-  if (missing.length) problems.push(`${missing.length} payments answered 2xx are at no processor, e.g. ${missing.slice(0, 5).join(", ")}`);
+  if (missing.length)
+    problems.push(
+      `${missing.length} payments answered 2xx are at no processor, e.g. ${missing.slice(0, 5).join(", ")}`,
+    );
   const strangers = [...defRows, ...fbRows].filter((r) => b.load.sent.get(r.correlationId)?.cents !== r.amountCents);
-  if (strangers.length) problems.push(`${strangers.length} rows we never sent or with another amount, e.g. ${strangers.slice(0, 5).map((r) => `${r.correlationId}=${r.amountCents}`).join(", ")}`);
+  if (strangers.length)
+    problems.push(
+      `${strangers.length} rows we never sent or with another amount, e.g. ${strangers
+        .slice(0, 5)
+        .map((r) => `${r.correlationId}=${r.amountCents}`)
+        .join(", ")}`,
+    );
   const acceptedIds = new Set(accepted.map((s) => s.id));
   const landedNotAccepted = [...defRows, ...fbRows].filter((r) => !acceptedIds.has(r.correlationId)).length;
 
@@ -156,29 +188,47 @@ export async function checkBooks(b: Books, opts: { windows?: number; drainTimeou
   const whole = await compare("whole run");
   const sum = (rows: typeof defRows) => ({ count: rows.length, cents: rows.reduce((n, r) => n + r.amountCents, 0) });
   const rowsSplit = { default: sum(defRows), fallback: sum(fbRows) };
-  if (show(whole) !== show(rowsSplit)) problems.push(`whole run: backend ${show(whole)} != processors' rows ${show(rowsSplit)}`);
+  if (show(whole) !== show(rowsSplit))
+    problems.push(`whole run: backend ${show(whole)} != processors' rows ${show(rowsSplit)}`);
 
   const times = [...defRows, ...fbRows].map((r) => Date.parse(r.requestedAt)).sort((x, y) => x - y);
   const windows = opts.windows ?? 20;
   if (times.length > 0) {
-    const lo = times[0]!, hi = times[times.length - 1]!;
+    const lo = times[0]!,
+      hi = times[times.length - 1]!;
     const pick = () => times[Math.floor(Math.random() * times.length)]!;
     const any = () => lo - 500 + Math.floor(Math.random() * (hi - lo + 1000));
     for (let i = 0; i < windows; i++) {
       let a: number, z: number;
       switch (i % 4) {
-        case 0: a = pick(); z = a + Math.floor(Math.random() * (hi - a + 1)); break; // starts on a row
-        case 1: z = pick(); a = z - Math.floor(Math.random() * (z - lo + 1)); break; // ends on a row
-        case 2: a = z = pick(); break; // exactly one millisecond, on a row
-        default: a = any(); z = a + Math.floor(Math.random() * (hi - lo + 1)); break;
+        case 0:
+          a = pick();
+          z = a + Math.floor(Math.random() * (hi - a + 1));
+          break; // starts on a row
+        case 1:
+          z = pick();
+          a = z - Math.floor(Math.random() * (z - lo + 1));
+          break; // ends on a row
+        case 2:
+          a = z = pick();
+          break; // exactly one millisecond, on a row
+        default:
+          a = any();
+          z = a + Math.floor(Math.random() * (hi - lo + 1));
+          break;
       }
       await compare(`window ${iso(a)} .. ${iso(z)}`, iso(a), iso(z));
     }
   }
   return {
     report: {
-      sent: b.load.sent.size, accepted: accepted.length, landedNotAccepted,
-      default: defRows.length, fallback: fbRows.length, windows, drainMs: drain.ms,
+      sent: b.load.sent.size,
+      accepted: accepted.length,
+      landedNotAccepted,
+      default: defRows.length,
+      fallback: fbRows.length,
+      windows,
+      drainMs: drain.ms,
     },
     problems,
   };

@@ -5,11 +5,11 @@
 // yet in the ledger, in the ledger but not acknowledged.
 import { createClient } from "redis";
 import { GROUP, keysFor } from "../../../adapters/stores/redis/keys";
-import type { TestRedis } from "../redis-server";
-import { checkBooks, metric, type CheckReport } from "./books";
-import { Load } from "./load";
 import { rand, sleep, type Teardown } from "../procs";
+import type { TestRedis } from "../redis-server";
 import { Backend, backendEnv, startProcessors } from "./backend";
+import { type CheckReport, checkBooks, metric } from "./books";
+import { Load } from "./load";
 
 export interface CrashOptions {
   /** How long payments flow (the kills go on until minKills even if that takes longer). */
@@ -72,14 +72,18 @@ export async function runCrash(redis: TestRedis, t: Teardown, o: CrashOptions): 
 
   // Bursts: every fourth kill lands right after one, while most of it is handed out but not sent.
   let burstDone: () => void = () => {};
-  let nextBurst = new Promise<void>((r) => { burstDone = r; });
+  let nextBurst = new Promise<void>((r) => {
+    burstDone = r;
+  });
   const bursts = (async () => {
     while (!stop) {
       await sleep(rand(1500, 3500));
       if (stop) break;
       await load.burst(o.burst ?? 200);
       const done = burstDone;
-      nextBurst = new Promise<void>((r) => { burstDone = r; });
+      nextBurst = new Promise<void>((r) => {
+        burstDone = r;
+      });
       done();
     }
     burstDone();
@@ -96,7 +100,10 @@ export async function runCrash(redis: TestRedis, t: Teardown, o: CrashOptions): 
       fb.setFailure(Math.random() < 0.15);
       await sleep(rand(1000, 2500));
     }
-    def.setDelay(0); def.setFailure(false); fb.setDelay(0); fb.setFailure(false);
+    def.setDelay(0);
+    def.setFailure(false);
+    fb.setDelay(0);
+    fb.setFailure(false);
   })();
 
   const atKills = { inFlight: 0, withInFlight: 0, pending: 0, withPending: 0 };
@@ -117,12 +124,19 @@ export async function runCrash(redis: TestRedis, t: Teardown, o: CrashOptions): 
       atKills.inFlight += inFlight;
       if (inFlight > 0) atKills.withInFlight++;
       // Read before the next worker reclaims them (after REDIS_CLAIM_IDLE_MS).
-      pendingReads.push(heldBy(worker.pid).then((n) => {
-        atKills.pending += n;
-        if (n > 0) atKills.withPending++;
-      }, () => {}));
+      pendingReads.push(
+        heldBy(worker.pid).then(
+          (n) => {
+            atKills.pending += n;
+            if (n > 0) atKills.withPending++;
+          },
+          () => {},
+        ),
+      );
       if (o.progress && kills % 10 === 0) {
-        o.progress(`${((Date.now() - t0) / 1000).toFixed(0)} s: ${kills} kills, ${load.sent.size} POSTs, ${load.accepted().length} accepted`);
+        o.progress(
+          `${((Date.now() - t0) / 1000).toFixed(0)} s: ${kills} kills, ${load.sent.size} POSTs, ${load.accepted().length} accepted`,
+        );
       }
       worker = await backend.worker();
     }
@@ -134,11 +148,23 @@ export async function runCrash(redis: TestRedis, t: Teardown, o: CrashOptions): 
   }
   const loadSeconds = (Date.now() - t0) / 1000;
 
-  const { report, problems } = await checkBooks({ api: () => api.url, def, fb, load }, { windows: o.windows ?? 20, drainTimeoutMs: o.drainTimeoutMs ?? 90_000 });
-  const tail = await fetch(`${worker.url}/metrics`, { signal: AbortSignal.timeout(5000) }).then((r) => r.text(), () => "");
-  const d = def.stats(), f = fb.stats();
+  const { report, problems } = await checkBooks(
+    { api: () => api.url, def, fb, load },
+    { windows: o.windows ?? 20, drainTimeoutMs: o.drainTimeoutMs ?? 90_000 },
+  );
+  const tail = await fetch(`${worker.url}/metrics`, { signal: AbortSignal.timeout(5000) }).then(
+    (r) => r.text(),
+    () => "",
+  );
+  const d = def.stats(),
+    f = fb.stats();
   return {
-    kills, loadSeconds, report, problems, outcomes: load.outcomes(), atKills,
+    kills,
+    loadSeconds,
+    report,
+    problems,
+    outcomes: load.outcomes(),
+    atKills,
     duplicates: d.payments.duplicate + f.payments.duplicate,
     lookups: d.lookups + f.lookups,
     lastWorkerRecovered: metric(tail, "recovered_duplicates_total"),

@@ -39,14 +39,25 @@ export class Load {
     this.sent.set(s.id, s);
     const p = this.pool(url)
       .request({
-        method: "POST", path: "/payments",
+        method: "POST",
+        path: "/payments",
         headers: { "content-type": "application/json" },
         body: `{"correlationId":"${s.id}","amount":${cents / 100}}`,
-        headersTimeout: 10_000, bodyTimeout: 10_000,
+        headersTimeout: 10_000,
+        bodyTimeout: 10_000,
       })
-      .then(async (res) => { await res.body.dump(); s.status = res.statusCode; })
-      .catch((err: Error & { code?: string }) => { s.error = err.code ?? err.message; })
-      .then(() => { s.endedAt = Date.now(); this.outstanding.delete(p); return s; });
+      .then(async (res) => {
+        await res.body.dump();
+        s.status = res.statusCode;
+      })
+      .catch((err: Error & { code?: string }) => {
+        s.error = err.code ?? err.message;
+      })
+      .then(() => {
+        s.endedAt = Date.now();
+        this.outstanding.delete(p);
+        return s;
+      });
     this.outstanding.add(p);
     return p;
   }
@@ -73,14 +84,18 @@ export class Load {
     while (this.outstanding.size > 0) await Promise.all([...this.outstanding]);
   }
 
-  all(): Sent[] { return [...this.sent.values()]; }
-  accepted(): Sent[] { return this.all().filter((s) => s.status !== undefined && s.status >= 200 && s.status < 300); }
+  all(): Sent[] {
+    return [...this.sent.values()];
+  }
+  accepted(): Sent[] {
+    return this.all().filter((s) => s.status !== undefined && s.status >= 200 && s.status < 300);
+  }
 
   /** Counts of outcomes: "202", "503", "ECONNREFUSED", ... */
   outcomes(list = this.all()): Record<string, number> {
     const out: Record<string, number> = {};
     for (const s of list) {
-      const k = s.status !== undefined ? String(s.status) : s.error ?? "pending";
+      const k = s.status !== undefined ? String(s.status) : (s.error ?? "pending");
       out[k] = (out[k] ?? 0) + 1;
     }
     return out;
