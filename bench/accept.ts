@@ -125,8 +125,10 @@ function report(title: string, lat: number[], codes: Map<number, number>, secs: 
   const q = (p: number) => lat[Math.min(lat.length - 1, Math.ceil(p * lat.length) - 1)]!.toFixed(2);
   const accepted = codes.get(202) ?? 0;
   console.log(
-    `${title}\n  accepted ${accepted} (${(accepted / secs).toFixed(0)}/s), statuses ${JSON.stringify(Object.fromEntries(codes))}\n` +
-      `  latency ms: p50 ${q(0.5)}  p90 ${q(0.9)}  p99 ${q(0.99)}  p99.9 ${q(0.999)}  max ${lat[lat.length - 1]!.toFixed(2)}\n` +
+    `${title}\n  accepted ${accepted} (${(accepted / secs).toFixed(0)}/s), statuses ` +
+      `${JSON.stringify(Object.fromEntries(codes))}\n` +
+      `  latency ms: p50 ${q(0.5)}  p90 ${q(0.9)}  p99 ${q(0.99)}  p99.9 ${q(0.999)}  max ` +
+      `${lat[lat.length - 1]!.toFixed(2)}\n` +
       `  server CPU ${cpuS.toFixed(2)} s = ${((cpuS * 1000) / Math.max(1, lat.length)).toFixed(3)} ms per POST`,
   );
 }

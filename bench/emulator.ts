@@ -76,7 +76,8 @@ try {
   const cpu = cpuMs(child.pid!) - cpu0;
   console.log(
     `burst: ${N} POSTs, ${C} connections: ${Math.round((N / wall) * 1000)} req/s, ${ok} ok, ` +
-      `emulator CPU ${cpu} ms (${((cpu / N) * 1000).toFixed(0)} µs/request, ${Math.round((cpu / wall) * 100)}% of a core)`,
+      `emulator CPU ${cpu} ms (${((cpu / N) * 1000).toFixed(0)} µs/request, ` +
+      `${Math.round((cpu / wall) * 100)}% of a core)`,
   );
 
   const total = RATE * SECONDS;
@@ -93,7 +94,8 @@ try {
   const wall2 = performance.now() - t1;
   const cpu2 = cpuMs(child.pid!) - cpu1;
   console.log(
-    `paced: ${total} POSTs at ${RATE}/s over ${(wall2 / 1000).toFixed(1)} s: ${statuses.filter((s) => s === 200).length} ok, ` +
+    `paced: ${total} POSTs at ${RATE}/s over ${(wall2 / 1000).toFixed(1)} s: ` +
+      `${statuses.filter((s) => s === 200).length} ok, ` +
       `emulator CPU ${cpu2} ms = ${Math.round((cpu2 / wall2) * 100)}% of a core`,
   );
 } finally {

@@ -65,10 +65,12 @@ try {
   const sorted = lat.sorted();
   console.log(
     `${values.compose ?? "docker-compose.yml"} entry=${values.entry ?? "dist/node.js"} vus=${vus} ${seconds}s ` +
-      `limits=${stack.limitsApplied ? "on" : `off (${stack.limitsReason})`} load=${readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ")}`,
+      `limits=${stack.limitsApplied ? "on" : `off (${stack.limitsReason})`} ` +
+      `load=${readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ")}`,
   );
   console.log(
-    `  requests ${lat.count} failed ${v.failed}  p50 ${q(0.5)}  p90 ${q(0.9)}  p99 ${q(0.99)}  max ${(sorted.at(-1) ?? 0).toFixed(2)} ms`,
+    `  requests ${lat.count} failed ${v.failed}  p50 ${q(0.5)}  p90 ${q(0.9)}  p99 ${q(0.99)}  max ` +
+      `${(sorted.at(-1) ?? 0).toFixed(2)} ms`,
   );
   for (const s of stack.services) {
     const a = after[s.name];

@@ -41,11 +41,16 @@ try {
   });
   console.log(
     [
-      `soak: ${r.kills} worker kills in ${r.loadSeconds.toFixed(0)} s (${((r.kills / r.loadSeconds) * 60).toFixed(0)}/min)`,
-      `POSTs ${r.report.sent}: ${JSON.stringify(r.outcomes)}; at default ${r.report.default}, at fallback ${r.report.fallback}; landed but not accepted ${r.report.landedNotAccepted}`,
-      `at the kills: ${r.atKills.withInFlight} with requests in flight at a processor (${r.atKills.inFlight} requests), ${r.atKills.withPending} left messages pending (${r.atKills.pending})`,
-      `landed-but-unacked payments learnt again: ${r.duplicates} 422s to resends, ${r.lookups} lookups; drained in ${r.report.drainMs} ms`,
-      `checks (${r.report.windows} random windows + whole run): ${r.problems.length === 0 ? "all equal" : `${r.problems.length} DIFFERENCES`}`,
+      `soak: ${r.kills} worker kills in ${r.loadSeconds.toFixed(0)} s ` +
+        `(${((r.kills / r.loadSeconds) * 60).toFixed(0)}/min)`,
+      `POSTs ${r.report.sent}: ${JSON.stringify(r.outcomes)}; at default ${r.report.default}, at fallback ` +
+        `${r.report.fallback}; landed but not accepted ${r.report.landedNotAccepted}`,
+      `at the kills: ${r.atKills.withInFlight} with requests in flight at a processor (${r.atKills.inFlight} ` +
+        `requests), ${r.atKills.withPending} left messages pending (${r.atKills.pending})`,
+      `landed-but-unacked payments learnt again: ${r.duplicates} 422s to resends, ${r.lookups} lookups; drained in ` +
+        `${r.report.drainMs} ms`,
+      `checks (${r.report.windows} random windows + whole run): ` +
+        `${r.problems.length === 0 ? "all equal" : `${r.problems.length} DIFFERENCES`}`,
       ...r.problems.slice(0, 20).map((p) => `  - ${p}`),
       `total ${((Date.now() - t0) / 1000).toFixed(0)} s`,
     ].join("\n"),

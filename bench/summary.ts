@@ -59,7 +59,8 @@ try {
   const mem = (await raw.sendCommand<string>(["INFO", "memory"])).match(/used_memory_human:(\S+)/)?.[1];
   await raw.close();
   console.log(
-    `filled ${PAYMENTS.toLocaleString("en")} payments over ${SPAN_MS / 1000} s of requestedAt in ${fillS.toFixed(1)} s ` +
+    `filled ${PAYMENTS.toLocaleString("en")} payments over ${SPAN_MS / 1000} s of requestedAt ` +
+      `in ${fillS.toFixed(1)} s ` +
       `(${Math.round(PAYMENTS / fillS).toLocaleString("en")}/s); redis used_memory ${mem}`,
   );
 
@@ -96,7 +97,8 @@ try {
   ];
   console.log(`\n${CALLS} sequential calls per case (ms per call, round trip included; redis = mean ms inside Redis):`);
   console.log(
-    `${"case".padEnd(36)} ${"p50".padStart(7)} ${"p99".padStart(7)} ${"mean".padStart(7)} ${"max".padStart(7)} ${"redis".padStart(7)}`,
+    `${"case".padEnd(36)} ${"p50".padStart(7)} ${"p99".padStart(7)} ${"mean".padStart(7)} ${"max".padStart(7)} ` +
+      `${"redis".padStart(7)}`,
   );
   const stats = await connect(server.url, "bench");
   const redisUsPerCall = async () =>
@@ -120,7 +122,8 @@ try {
     const mean = ms.reduce((a, b) => a + b, 0) / ms.length;
     const server_ms = (await redisUsPerCall()) / 1000;
     console.log(
-      `${name.padEnd(36)} ${q(0.5).toFixed(3).padStart(7)} ${q(0.99).toFixed(3).padStart(7)} ${mean.toFixed(3).padStart(7)} ` +
+      `${name.padEnd(36)} ${q(0.5).toFixed(3).padStart(7)} ${q(0.99).toFixed(3).padStart(7)} ` +
+        `${mean.toFixed(3).padStart(7)} ` +
         `${ms[ms.length - 1]!.toFixed(3).padStart(7)} ${server_ms.toFixed(3).padStart(7)}`,
     );
   }
@@ -150,7 +153,8 @@ try {
   const usec = await redisUsPerCall();
   await stats.close();
   console.log(
-    `\nrecord(): ${RECORDS.toLocaleString("en")} single-entry calls, 64 in flight: ${Math.round(RECORDS / rS).toLocaleString("en")}/s; ` +
+    `\nrecord(): ${RECORDS.toLocaleString("en")} single-entry calls, 64 in flight: ` +
+      `${Math.round(RECORDS / rS).toLocaleString("en")}/s; ` +
       `Redis time per call ${usec} us (INFO commandstats)`,
   );
 } finally {

@@ -147,7 +147,9 @@ async function send(
   probe: boolean,
 ): Promise<Outcome> {
   const { transport, view, config, metrics } = env;
-  const body = `{"correlationId":${JSON.stringify(job.correlationId)},"amount":${formatCents(job.amountCents)},"requestedAt":"${requestedAt.toISOString()}"}`;
+  const body =
+    `{"correlationId":${JSON.stringify(job.correlationId)},"amount":${formatCents(job.amountCents)},` +
+    `"requestedAt":"${requestedAt.toISOString()}"}`;
   const token = view.begin(p, probe);
   const t0 = Date.now();
   let outcome: Outcome = "in-doubt";

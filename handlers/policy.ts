@@ -45,9 +45,10 @@ export function assess(s: ProcessorSignals, now: number, p: Omit<RouterParams, "
 /**
  * Chooses where a payment goes now. Aim: the contest score, i.e. the lowest fee whenever the audit stays
  * exact. Order of preference: the cheaper usable processor; a probe of it while it fails, and holding a
- * young payment for it (feeHoldMs); the other usable one; a probe of a failing one
- * (a failing processor whose delay is safe: even if it recovers while the probe waits, the row is recorded within the audit margin); after maxHoldMs, the
- * faster of two slow ones; otherwise hold (the payment waits in the queue, nothing is lost).
+ * young payment for it (feeHoldMs); the other usable one; a probe of a failing one (a failing processor
+ * whose delay is safe: even if it recovers while the probe waits, the row is recorded within the audit
+ * margin); after maxHoldMs, the faster of two slow ones; otherwise hold (the payment waits in the queue,
+ * nothing is lost).
  */
 export function route(
   signals: Record<ProcessorName, ProcessorSignals>,

@@ -31,7 +31,7 @@ describe("admission control", () => {
     a.stop();
   });
 
-  it("refuses payments with 503 while the event loop runs late, then accepts again; nothing refused is queued", async () => {
+  it("503 while the event loop runs late, 202 again after; nothing refused is queued", async () => {
     // No warm-up (3,000 requests, seconds on a busy machine) and a short hold: neither is what this case is about,
     // and both ate its time budget (the processors are unreachable, so accepted payments are held until close).
     rt = await startRuntime(

@@ -34,7 +34,7 @@ describe("fetch handler", () => {
     expect(await res.json()).toEqual({ error: "payment queue unavailable; retry later" });
   });
 
-  it("answers 503 past MAX_PENDING_ACCEPTS payments waiting on a slow queue, and 202 again once it drains", async () => {
+  it("503 past MAX_PENDING_ACCEPTS payments waiting on a slow queue, 202 again once it drains", async () => {
     const store = createMemoryStore();
     const gates: (() => void)[] = [];
     const slow: NodeStore = {

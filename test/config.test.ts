@@ -52,6 +52,16 @@ function bad(d: VarDef): string[] {
   }
 }
 
+/** The message `f` throws with ("no error" when it does not throw). */
+function messageOf(f: () => unknown): string {
+  try {
+    f();
+  } catch (err) {
+    return (err as Error).message;
+  }
+  return "no error";
+}
+
 const literal = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
 describe("every variable: a good, an empty and bad values", () => {
@@ -85,20 +95,15 @@ describe("the defects this reader fixed", () => {
     expect(loadConfig({ PORT: "" }).listen.port).toBe(9999);
   });
   it("MAX_IN_FLIGHT=-5 and SHED_LAG_MS=abc are refused, both named in one message", () => {
-    let message = "";
-    try {
-      loadConfig({ MAX_IN_FLIGHT: "-5", SHED_LAG_MS: "abc" });
-    } catch (err) {
-      message = (err as Error).message;
-    }
-    expect(message.split("\n")).toEqual([
+    expect(messageOf(() => loadConfig({ MAX_IN_FLIGHT: "-5", SHED_LAG_MS: "abc" })).split("\n")).toEqual([
       "MAX_IN_FLIGHT=-5: expected a whole number of payments >= 1; unset it for the default 1500",
       "SHED_LAG_MS=abc: expected a whole number of milliseconds >= 0; unset it for the default 250",
     ]);
   });
   it("PROCESSOR_DEFAULT_URL=notaurl names the variable", () => {
-    expect(() => loadConfig({ PROCESSOR_DEFAULT_URL: "notaurl" })).toThrow(
-      /^PROCESSOR_DEFAULT_URL=notaurl: expected a URL \(http:\/\/ or https:\/\/\); unset it for the default http:\/\/localhost:8001$/,
+    expect(messageOf(() => loadConfig({ PROCESSOR_DEFAULT_URL: "notaurl" }))).toBe(
+      "PROCESSOR_DEFAULT_URL=notaurl: expected a URL (http:// or https://); " +
+        "unset it for the default http://localhost:8001",
     );
   });
   it("variables it does not define are left alone", () => {
@@ -117,7 +122,8 @@ describe("the built entry (dist/node.js) exits 1 with `rinha: cannot start: <mes
     [
       "PROCESSOR_DEFAULT_URL",
       "notaurl",
-      "PROCESSOR_DEFAULT_URL=notaurl: expected a URL (http:// or https://); unset it for the default http://localhost:8001",
+      "PROCESSOR_DEFAULT_URL=notaurl: expected a URL (http:// or https://); unset it for the default " +
+        "http://localhost:8001",
     ],
   ])(
     "%s=%s",

@@ -180,7 +180,7 @@ describe("POST /payments", () => {
     ]);
   });
 
-  it("waits the delay, THEN checks the failure mode: failing switched on during the delay -> 500, nothing stored", async () => {
+  it("waits the delay, THEN reads the failure mode: failing set during the delay -> 500, nothing stored", async () => {
     const e = await emulator({ delay: 400 });
     const pending = pay(e, payment());
     await waitFor(() => e.stats().active === 1, "the request to arrive");
@@ -394,7 +394,7 @@ describe("GET /payments/service-health", () => {
 });
 
 describe("concurrency limit on POST /payments and GET /payments/{id}", () => {
-  it("admits maxConcurrent at once plus maxQueued waiting, then answers 429; health and admin are not limited", async () => {
+  it("admits maxConcurrent plus maxQueued waiting, then 429; health and admin are not limited", async () => {
     const delay = 300;
     const e = await emulator({ maxConcurrent: 2, maxQueued: 1, delay, healthWindowMs: 10 });
     const first = [pay(e, payment()), pay(e, payment()), pay(e, payment())];

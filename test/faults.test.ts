@@ -26,7 +26,7 @@ interface Setup {
   books: Books;
 }
 
-/** Redis + emulators (+ optional proxies in front of them) + a backend environment; processes are started by the case. */
+/** Redis, emulators (with optional proxies in front) and a backend environment; each case starts the processes. */
 async function setup(
   opts: {
     persist?: boolean;
@@ -65,7 +65,7 @@ const is2xx = (s: Sent) => s.status !== undefined && s.status >= 200 && s.status
 const log = (name: string, o: object) => console.log(`faults: ${name}: ${JSON.stringify(o)}`);
 
 describe("fault suite: real processes", () => {
-  it("an API instance SIGKILLed under load: only its in-flight requests fail, nothing acknowledged is lost", async () => {
+  it("an API SIGKILLed under load: only its in-flight requests fail, nothing acknowledged is lost", async () => {
     const s = await setup();
     const port1 = await freePort();
     const api1 = await s.backend.api(port1);
@@ -103,7 +103,7 @@ describe("fault suite: real processes", () => {
     log("api kill", await expectThreeChecks(s.books));
   }, 120_000);
 
-  it("Redis restarted while payments flow: 503 while it is away, never 2xx; recovers by itself (Redis with an fsynced AOF)", async () => {
+  it("Redis (fsynced AOF) restarted under load: 503 while away, never 2xx; recovers by itself", async () => {
     // The contest's compose runs Redis with --save "" --appendonly no: a restart there comes back EMPTY and
     // loses every payment still queued or pending (accepted with 202 but not yet forwarded). Only a Redis
     // that persists every write (as here) keeps the promise across a Redis restart.
@@ -164,7 +164,7 @@ describe("fault suite: real processes", () => {
     log("redis restart", await expectThreeChecks(s.books));
   }, 120_000);
 
-  it("a processor that drops connections mid-response: the in-doubt path records each payment exactly once", async () => {
+  it("a processor dropping connections mid-response: in doubt, each payment recorded exactly once", async () => {
     let proxy!: Awaited<ReturnType<typeof startFaultProxy>>;
     const s = await setup({
       urls: async (def, fb) => {
@@ -225,7 +225,7 @@ describe("fault suite: real processes", () => {
   // latency (1,200 ms), so default keeps being chosen and every request to it times out.
   const SLOW = 1100;
 
-  it(`a processor slower than the client timeout (PAY_TIMEOUT_MS=300, delay ${SLOW}), then fast again: each payment once`, async () => {
+  it(`slower than the client timeout (PAY_TIMEOUT_MS=300, delay ${SLOW}), then fast: each payment once`, async () => {
     const s = await setup({ env: { PAY_TIMEOUT_MS: "300" } });
     const api = await s.backend.api();
     await s.backend.worker();
@@ -249,7 +249,7 @@ describe("fault suite: real processes", () => {
     expect(report.accepted).toBe(report.sent);
   }, 120_000);
 
-  it(`a processor that stays slower than the client timeout (PAY_TIMEOUT_MS=300, delay ${SLOW}): the books still converge`, async () => {
+  it(`stays slower than the client timeout (PAY_TIMEOUT_MS=300, delay ${SLOW}): the books converge`, async () => {
     // Each timed-out request lands at default after 1.1 s. GET /payments/{id} is not delayed, so the backend
     // can learn that it landed without waiting for the processor to become fast again.
     const s = await setup({ env: { PAY_TIMEOUT_MS: "300" } });

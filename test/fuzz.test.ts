@@ -1,8 +1,8 @@
-// Input fuzzing (issue 7.2): a seeded corpus of >10,000 malformed requests (test/support/fuzz/) against POST /payments and
-// GET /payments-summary of the built backend (`node dist/node.js`, STORE=memory ROLE=all) running as a child
-// process, with two processor emulators. Valid payments are mixed in, so over-strict validation fails too.
-// Each kind of malformed input is its own test, so a failure names the kind and shows examples.
-// Replay another corpus with FUZZ_SEED=<n>.
+// Input fuzzing (issue 7.2): a seeded corpus of >10,000 malformed requests (test/support/fuzz/) against
+// POST /payments and GET /payments-summary of the built backend (`node dist/node.js`, STORE=memory ROLE=all)
+// running as a child process, with two processor emulators. Valid payments are mixed in, so over-strict
+// validation fails too. Each kind of malformed input is its own test, so a failure names the kind and shows
+// examples. Replay another corpus with FUZZ_SEED=<n>.
 import { Pool } from "undici";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { total } from "../tools/lib/metrics-text";
@@ -25,7 +25,7 @@ interface Memory {
   heap: number;
 }
 
-describe(`fuzz: ${corpus.length} generated requests (${malformed} malformed, seed ${SEED}) against node dist/node.js`, () => {
+describe(`fuzz: ${corpus.length} requests (${malformed} malformed, seed ${SEED}) against dist/node.js`, () => {
   let p: Pipeline;
   let backend: NodeProc;
   let pool: Pool, isolated: Pool;
@@ -63,7 +63,8 @@ describe(`fuzz: ${corpus.length} generated requests (${malformed} malformed, see
     end = await memory();
     const secs = (Date.now() - t0) / 1000;
     console.log(
-      `fuzz: ${corpus.length} requests in ${secs.toFixed(1)} s; backend memory after warm-up rss ${(warm.rss / MiB).toFixed(1)} MiB heap ${(warm.heap / MiB).toFixed(1)} MiB, ` +
+      `fuzz: ${corpus.length} requests in ${secs.toFixed(1)} s; backend memory after warm-up rss ` +
+        `${(warm.rss / MiB).toFixed(1)} MiB heap ${(warm.heap / MiB).toFixed(1)} MiB, ` +
         `after the run rss ${(end.rss / MiB).toFixed(1)} MiB heap ${(end.heap / MiB).toFixed(1)} MiB`,
     );
   }, 120_000);
@@ -203,7 +204,8 @@ describe(`fuzz: ${corpus.length} generated requests (${malformed} malformed, see
     const o = await send(isolated, c, 30_000);
     const peak1 = peakRss(backend.pid);
     console.log(
-      `fuzz: 64 MiB chunked body answered ${o.status || o.error}; backend peak RSS ${(peak0 / MiB).toFixed(0)} -> ${(peak1 / MiB).toFixed(0)} MiB`,
+      `fuzz: 64 MiB chunked body answered ${o.status || o.error}; backend peak RSS ${(peak0 / MiB).toFixed(0)} -> ` +
+        `${(peak1 / MiB).toFixed(0)} MiB`,
     );
     expect(problem(c, o)).toBeNull();
     expect(backend.alive()).toBe(true);

@@ -46,6 +46,17 @@ describe("layout: dependencies point one way", () => {
   it("every import of the repository keeps the rule", () => {
     expect(violations(imports)).toEqual([]);
   });
+
+  it("no source line is wider than the formatter's lineWidth (strings and comments included)", () => {
+    const width = Number(/"lineWidth":\s*(\d+)/.exec(readFileSync(join(REPO_DIR, "biome.jsonc"), "utf8"))![1]);
+    expect(width).toBe(120);
+    const wide = files.flatMap((f) =>
+      readFileSync(join(REPO_DIR, f), "utf8")
+        .split("\n")
+        .flatMap((line, i) => (line.length > width ? [`${f}:${i + 1} (${line.length})`] : [])),
+    );
+    expect(wide).toEqual([]);
+  });
 });
 
 describe("layout checker", () => {

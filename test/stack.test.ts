@@ -53,7 +53,8 @@ describe("plan: compose names to local addresses", () => {
   it("the Caddyfile gets host socket paths, the local port, absolute imports and no comments", () => {
     const caddy = service("caddy");
     const out = localCaddyfile(
-      ":9999 {\n\t# api9:1 in a comment\n\treverse_proxy unix//sockets/api1.sock api1:8080 {\n\t\timport caddy/proxy.caddy\n\t}\n}\n",
+      ":9999 {\n\t# api9:1 in a comment\n\treverse_proxy unix//sockets/api1.sock api1:8080 {\n\t\timport " +
+        "caddy/proxy.caddy\n\t}\n}\n",
       "/repo/Caddyfile",
       makeRewriter(caddy, compose, ctx),
       [9999],
@@ -104,7 +105,8 @@ describe("the stack, started from docker-compose.yml", () => {
         execFileSync("which", [program], { stdio: "ignore" });
       } catch {
         throw new Error(
-          `${program} is not on PATH: the stack test needs it (Debian: apt-get install ${program === "caddy" ? "caddy" : "redis-server"})`,
+          `${program} is not on PATH: the stack test needs it (Debian: apt-get install ` +
+            `${program === "caddy" ? "caddy" : "redis-server"})`,
         );
       }
     }

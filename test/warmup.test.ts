@@ -5,7 +5,7 @@ import { createMemoryStore } from "../adapters/stores/memory";
 import { createHandlers, loadConfig } from "../handlers";
 
 describe("API warm-up", () => {
-  it("serves the synthetic requests through the real handlers: valid POSTs accepted, invalid ones and summaries not", async () => {
+  it("serves synthetic requests through the real handlers: valid POSTs accepted, invalid ones not", async () => {
     const r = await warmUp(createHandlers(), loadConfig({}), 200);
     expect(r.requests).toBe(200);
     // Of every 20: 18 valid POSTs, 1 invalid one, 1 summary.

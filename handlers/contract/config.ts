@@ -169,7 +169,8 @@ export const VARS = {
     allowed: "printable ASCII without spaces (it travels in a header)",
     unset: "to leave POST /purge-payments open",
     meaning:
-      "`POST /purge-payments` needs the header `X-Purge-Token` with this value (unset: open, as the contest's load test expects)",
+      "`POST /purge-payments` needs the header `X-Purge-Token` with this value " +
+      "(unset: open, as the contest's load test expects)",
     uses: ["api", "workers"],
   },
   MAX_IN_FLIGHT: {

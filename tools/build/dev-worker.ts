@@ -70,7 +70,8 @@ const shown = host === "0.0.0.0" ? `http://127.0.0.1:${new URL(worker.url).port}
 console.log(
   `rinha: runtime=workerd (miniflare) store=workers url=${shown} default=${config.processorUrls.default} ` +
     `fallback=${config.processorUrls.fallback} fees=${config.router.fees.default}/${config.router.fees.fallback} ` +
-    `tick=${worker.tickMs}ms queue=maxBatchSize:${QUEUE_CONSUMER.maxBatchSize},maxBatchTimeout:${QUEUE_CONSUMER.maxBatchTimeout}s,maxRetries:${QUEUE_CONSUMER.maxRetries} ` +
+    `tick=${worker.tickMs}ms queue=maxBatchSize:${QUEUE_CONSUMER.maxBatchSize},` +
+    `maxBatchTimeout:${QUEUE_CONSUMER.maxBatchTimeout}s,maxRetries:${QUEUE_CONSUMER.maxRetries} ` +
     `compat=${COMPATIBILITY_DATE}`,
 );
 

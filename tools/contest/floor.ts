@@ -99,7 +99,8 @@ async function leg(via: FloorLeg["via"], url: string, maxVus: number, a: Args): 
     runnerCpuPct: round(((c.user + c.system) / 1e6 / seconds) * 100),
   };
   log(
-    `floor ${via}: ${out.requests} requests, p50 ${out.p50Ms} ms, p99 ${out.p99Ms} ms, max ${out.maxMs} ms, failed ${out.failed}, runner CPU ${out.runnerCpuPct}% of a core`,
+    `floor ${via}: ${out.requests} requests, p50 ${out.p50Ms} ms, p99 ${out.p99Ms} ms, max ${out.maxMs} ms, failed ` +
+      `${out.failed}, runner CPU ${out.runnerCpuPct}% of a core`,
   );
   return out;
 }

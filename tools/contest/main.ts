@@ -116,11 +116,16 @@ function printSummary(r: RunResult, floor: Floor | null): void {
   const s = r.score;
   const floorTxt = floor?.legs.length ? ` (floor ${floor.legs.map((l) => `${l.via} ${l.p99Ms}`).join(", ")} ms)` : "";
   const lines = [
-    `score ${s.score.toFixed(2)} = liquid ${s.liquidPartial.toFixed(2)} x (1 + ${s.bonusPct}% - ${s.finePct}%); ceiling ${r.ceiling.toFixed(2)} (${r.ceiling ? ((100 * s.score) / r.ceiling).toFixed(1) : 0}%)`,
-    `p99 ${s.p99} ms${floorTxt} over ${r.requestsTimed} requests (POSTs alone ${r.postP99Ms.toFixed(2)} ms); p50 ${r.p50Ms.toFixed(3)} ms`,
-    `accepted ${r.accepted}, failed ${r.failed} (timeouts ${r.timeouts}); counted ${s.counted} (default ${s.default.num_pagamentos}, fallback ${s.fallback.num_pagamentos}); lag ${s.lag}${s.disqualified ? " NEGATIVE: disqualified" : ""}`,
+    `score ${s.score.toFixed(2)} = liquid ${s.liquidPartial.toFixed(2)} x (1 + ${s.bonusPct}% - ${s.finePct}%); ` +
+      `ceiling ${r.ceiling.toFixed(2)} (${r.ceiling ? ((100 * s.score) / r.ceiling).toFixed(1) : 0}%)`,
+    `p99 ${s.p99} ms${floorTxt} over ${r.requestsTimed} requests (POSTs alone ${r.postP99Ms.toFixed(2)} ms); p50 ` +
+      `${r.p50Ms.toFixed(3)} ms`,
+    `accepted ${r.accepted}, failed ${r.failed} (timeouts ${r.timeouts}); counted ${s.counted} (default ` +
+      `${s.default.num_pagamentos}, fallback ${s.fallback.num_pagamentos}); lag ` +
+      `${s.lag}${s.disqualified ? " NEGATIVE: disqualified" : ""}`,
     `inconsistencies ${r.inconsistencies} over ${r.checks.length} checks (${r.checksWithDifference} differed)`,
-    `runner CPU ${r.runner.cpuMeanPct.toFixed(0)}% mean / ${r.runner.cpuMaxPct.toFixed(0)}% max of one core at >= ${r.runner.cpuAtVus} VUs; event-loop p99 max ${r.runner.loopP99MaxMs.toFixed(2)} ms`,
+    `runner CPU ${r.runner.cpuMeanPct.toFixed(0)}% mean / ${r.runner.cpuMaxPct.toFixed(0)}% max of one core at >= ` +
+      `${r.runner.cpuAtVus} VUs; event-loop p99 max ${r.runner.loopP99MaxMs.toFixed(2)} ms`,
   ];
   for (const l of lines) log(l);
 }

@@ -20,7 +20,8 @@ export function formatLine(l: Live, bar: boolean): string {
   const filled = Math.round(frac * width);
   const head = bar ? `[${"#".repeat(filled)}${".".repeat(width - filled)}] ` : "";
   return (
-    `${head}${l.phase} ${l.elapsedS.toFixed(0)}/${l.totalS.toFixed(0)}s vus=${l.vus} accepted=${l.accepted} failed=${l.failed}` +
+    `${head}${l.phase} ${l.elapsedS.toFixed(0)}/${l.totalS.toFixed(0)}s vus=${l.vus} accepted=${l.accepted} ` +
+    `failed=${l.failed}` +
     ` counted=${l.counted ?? "?"} inconsistencies=${l.inconsistencies} p99~${l.p99.toFixed(2)}ms` +
     (l.cpuPct === null ? "" : ` runner-cpu=${l.cpuPct.toFixed(0)}%`)
   );

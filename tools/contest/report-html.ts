@@ -102,7 +102,8 @@ export function reportHtml(r: RunResult, o: Official, floor: Floor | null, title
     ["liquid = paid - fees", money(s.liquidPartial)],
     [
       "p99 (every successful request, rounded)",
-      `${s.p99} ms (raw ${r.p99RawMs.toFixed(3)} ms over ${r.requestsTimed} requests; POSTs alone ${r.postP99Ms.toFixed(3)} ms; p50 ${r.p50Ms.toFixed(3)} ms)`,
+      `${s.p99} ms (raw ${r.p99RawMs.toFixed(3)} ms over ${r.requestsTimed} requests; ` +
+        `POSTs alone ${r.postP99Ms.toFixed(3)} ms; p50 ${r.p50Ms.toFixed(3)} ms)`,
     ],
     [
       "floor p99 (bare responder)",
@@ -122,23 +123,30 @@ export function reportHtml(r: RunResult, o: Official, floor: Floor | null, title
     ["lag", `${s.lag}${s.disqualified ? " — NEGATIVE: disqualified" : ""}`],
     [
       "runner CPU at >= 90% of peak VUs",
-      `${r.runner.cpuMeanPct.toFixed(0)}% mean, ${r.runner.cpuMaxPct.toFixed(0)}% max of one core; event-loop p99 max ${r.runner.loopP99MaxMs.toFixed(2)} ms`,
+      `${r.runner.cpuMeanPct.toFixed(0)}% mean, ${r.runner.cpuMaxPct.toFixed(0)}% max of one core; ` +
+        `event-loop p99 max ${r.runner.loopP99MaxMs.toFixed(2)} ms`,
     ],
   ];
   const checks = r.checks
     .map(
       (c) =>
-        `<tr><td>${c.atS.toFixed(1)}</td><td>${c.backend.default} / ${c.processors.default}</td><td>${c.backend.fallback} / ${c.processors.fallback}</td><td${c.value ? ' class="bad"' : ""}>${c.value}</td><td>${c.backendOk ? "" : "backend summary failed"}</td></tr>`,
+        `<tr><td>${c.atS.toFixed(1)}</td><td>${c.backend.default} / ${c.processors.default}</td>` +
+        `<td>${c.backend.fallback} / ${c.processors.fallback}</td><td${c.value ? ' class="bad"' : ""}>${c.value}</td>` +
+        `<td>${c.backendOk ? "" : "backend summary failed"}</td></tr>`,
     )
     .join("");
   return `<!doctype html><html><head><meta charset="utf-8"><title>${esc(title)}</title><style>
-body{font-family:sans-serif;margin:24px;color:#222}table{border-collapse:collapse;margin:8px 0 20px}td,th{border:1px solid #ddd;padding:3px 8px;text-align:left}
+body{font-family:sans-serif;margin:24px;color:#222}table{border-collapse:collapse;margin:8px 0 20px}
+td,th{border:1px solid #ddd;padding:3px 8px;text-align:left}
 .bad{color:#c00;font-weight:bold}svg{display:block;margin:10px 0}small{color:#666}</style></head><body>
 <h1>${esc(title)}</h1>
-<p><small>${esc(o.timestamp)} · scenario ${r.plan.scenario.name} · ${fmt(r.plan.durationMs / 1000)} s · 1 → ${r.plan.maxVus} VUs · dashed lines: stage changes (d = default delay ms, f = fallback delay ms, ✗ = failing)</small></p>
+<p><small>${esc(o.timestamp)} · scenario ${r.plan.scenario.name} · ${fmt(r.plan.durationMs / 1000)} s ·
+1 → ${r.plan.maxVus} VUs · dashed lines: stage changes (d = default delay ms, f = fallback delay ms, ✗ = failing)
+</small></p>
 <h2>Score</h2><table>${rows.map(([k, v]) => `<tr><th>${esc(k)}</th><td>${esc(v)}</td></tr>`).join("")}</table>
 ${plots.join("\n")}
-<h2>Consistency checks</h2><table><tr><th>at s</th><th>default backend / processor</th><th>fallback backend / processor</th><th>value</th><th></th></tr>${checks}</table>
+<h2>Consistency checks</h2><table><tr><th>at s</th><th>default backend / processor</th>
+<th>fallback backend / processor</th><th>value</th><th></th></tr>${checks}</table>
 <h2>POST statuses</h2><p>${esc(
     Object.entries(r.statuses)
       .map(([k, n]) => `${k}: ${n}`)

@@ -84,7 +84,8 @@ export async function runContest(a: Args): Promise<RunResult> {
     await timed(lat, backendPool, { method: "POST", path: `${prefix}/purge-payments` });
 
     log(
-      `${sc.name}: ${(plan.durationMs / 1000).toFixed(1)} s, 1 -> ${plan.maxVus} VUs, amount ${sc.amount}, target ${a.target}`,
+      `${sc.name}: ${(plan.durationMs / 1000).toFixed(1)} s, 1 -> ${plan.maxVus} VUs, ` +
+        `amount ${sc.amount}, target ${a.target}`,
     );
     const vus = new Vus({ origin, prefix, amount: sc.amount, durationMs: plan.durationMs, maxVus: plan.maxVus }, lat);
     const backend = { d: backendPool, prefix };

@@ -42,13 +42,15 @@ export function chart(c: Chart): string {
   const px = (x: number) => L + (x / xMax) * (W - L - R);
   const py = (y: number) => T + (1 - Math.min(y, yMax) / yMax) * (H - T - B);
   const out: string[] = [
-    `<svg viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" xmlns="http://www.w3.org/2000/svg" font-family="sans-serif" font-size="11">`,
+    `<svg viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" xmlns="http://www.w3.org/2000/svg" ` +
+      `font-family="sans-serif" font-size="11">`,
   ];
   out.push(`<text x="${L}" y="16" font-size="13" font-weight="bold">${esc(c.title)}</text>`);
   for (let i = 0; i <= 4; i++) {
     const y = (yMax * i) / 4;
     out.push(
-      `<line x1="${L}" x2="${W - R}" y1="${py(y)}" y2="${py(y)}" stroke="#eee"/><text x="${L - 4}" y="${py(y) + 4}" text-anchor="end">${fmt(y)}</text>`,
+      `<line x1="${L}" x2="${W - R}" y1="${py(y)}" y2="${py(y)}" stroke="#eee"/><text x="${L - 4}" y="${py(y) + 4}" ` +
+        `text-anchor="end">${fmt(y)}</text>`,
     );
   }
   const step = niceMax(xMax / 10);
@@ -57,7 +59,8 @@ export function chart(c: Chart): string {
   }
   out.push(`<text x="${(L + W - R) / 2}" y="${H - B + 28}" text-anchor="middle">seconds</text>`);
   out.push(
-    `<text x="12" y="${(T + H - B) / 2}" transform="rotate(-90 12 ${(T + H - B) / 2})" text-anchor="middle">${esc(c.yLabel)}</text>`,
+    `<text x="12" y="${(T + H - B) / 2}" transform="rotate(-90 12 ${(T + H - B) / 2})" ` +
+      `text-anchor="middle">${esc(c.yLabel)}</text>`,
   );
   if (c.stacked) out.push(bars(series, px, py, T));
   else for (const s of series) out.push(path(s, px, py));
@@ -78,12 +81,14 @@ export function chart(c: Chart): string {
   let lx = L;
   for (const s of c.series) {
     out.push(
-      `<rect x="${lx}" y="${H - 16}" width="10" height="10" fill="${s.color}"/><text x="${lx + 14}" y="${H - 7}">${esc(s.name)}</text>`,
+      `<rect x="${lx}" y="${H - 16}" width="10" height="10" fill="${s.color}"/><text x="${lx + 14}" ` +
+        `y="${H - 7}">${esc(s.name)}</text>`,
     );
     lx += 24 + 7 * s.name.length;
   }
   out.push(
-    `<line x1="${L}" x2="${L}" y1="${T}" y2="${H - B}" stroke="#333"/><line x1="${L}" x2="${W - R}" y1="${H - B}" y2="${H - B}" stroke="#333"/></svg>`,
+    `<line x1="${L}" x2="${L}" y1="${T}" y2="${H - B}" stroke="#333"/><line x1="${L}" x2="${W - R}" y1="${H - B}" ` +
+      `y2="${H - B}" stroke="#333"/></svg>`,
   );
   return out.join("");
 }
@@ -115,7 +120,8 @@ function bars(series: Series[], px: (x: number) => number, py: (y: number) => nu
       const h = py(below) - y1;
       if (h > 0)
         out.push(
-          `<rect x="${x.toFixed(1)}" y="${y1.toFixed(1)}" width="${(w * 0.9).toFixed(1)}" height="${h.toFixed(1)}" fill="${s.color}"/>`,
+          `<rect x="${x.toFixed(1)}" y="${y1.toFixed(1)}" width="${(w * 0.9).toFixed(1)}" height="${h.toFixed(1)}" ` +
+            `fill="${s.color}"/>`,
         );
     });
   });

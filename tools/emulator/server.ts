@@ -160,7 +160,8 @@ export async function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
     sendJson(
       res,
       200,
-      `{"correlationId":"${p.correlationId}","amount":${formatCents(p.amountCents)},"requestedAt":${JSON.stringify(p.requestedAt)}}`,
+      `{"correlationId":"${p.correlationId}","amount":${formatCents(p.amountCents)},` +
+        `"requestedAt":${JSON.stringify(p.requestedAt)}}`,
     );
   }
 
@@ -232,7 +233,8 @@ export async function startEmulator(opts: EmulatorOptions): Promise<Emulator> {
       return sendJson(
         res,
         200,
-        `{"totalRequests":${t.totalRequests},"totalAmount":${formatCents(t.totalCents)},"totalFee":${feeText(t.totalCents, fee!)},"feePerTransaction":${feePerTransaction}}`,
+        `{"totalRequests":${t.totalRequests},"totalAmount":${formatCents(t.totalCents)},` +
+          `"totalFee":${feeText(t.totalCents, fee!)},"feePerTransaction":${feePerTransaction}}`,
       );
     }
     if (path === "/admin/purge-payments") {

@@ -44,8 +44,13 @@ const counted = {
  * @typedef {{ totalRequests: number, totalAmount: number }} Summary
  * @typedef {Summary & { totalFee: number, feePerTransaction: number }} AdminSummary
  * @typedef {{ default: Summary, fallback: Summary }} BackendSummary
- * @typedef {{ at: number, defaultDelay: number, defaultFailure: boolean, fallbackDelay: number, fallbackFailure: boolean }} Stage
- * @typedef {{ name: string, durationS: number, maxVus: number, amount: number, window: [number, number], formula: "signed" | "absolute", teardown: "backend" | "processors", teardownWindowS: number, stages: Stage[] }} Scenario
+ * @typedef {{
+ *   at: number, defaultDelay: number, defaultFailure: boolean, fallbackDelay: number, fallbackFailure: boolean
+ * }} Stage
+ * @typedef {{
+ *   name: string, durationS: number, maxVus: number, amount: number, window: [number, number],
+ *   formula: "signed" | "absolute", teardown: "backend" | "processors", teardownWindowS: number, stages: Stage[]
+ * }} Scenario
  */
 
 /** k6 options for a scenario: the ramp, the checker VU, one short scenario per stage (its values in env). */
@@ -139,7 +144,8 @@ export function check(s) {
   inconsistencies.add(value);
   if (value !== 0)
     log.warn(
-      `inconsistency ${value}: backend ${bb.default.totalRequests}/${bb.fallback.totalRequests} vs processors ${dd.totalRequests}/${ff.totalRequests}`,
+      `inconsistency ${value}: backend ${bb.default.totalRequests}/${bb.fallback.totalRequests} ` +
+        `vs processors ${dd.totalRequests}/${ff.totalRequests}`,
     );
   sleep(10);
 }
@@ -186,7 +192,8 @@ export function teardownFor(s) {
 
 /**
  * The results file, same shape and field names as the official one; money on integers.
- * @param {Scenario} s @param {number} maxVus @param {{ metrics: Record<string, { values: Record<string, number> }> }} data
+ * @param {Scenario} s @param {number} maxVus
+ * @param {{ metrics: Record<string, { values: Record<string, number> }> }} data
  */
 export function summaryFor(s, maxVus, data) {
   /** @param {string} name @param {string} [stat] */
@@ -253,7 +260,9 @@ export function summaryFor(s, maxVus, data) {
       descricao: "Counted on the fallback processor.",
     },
   };
-  const text = `${s.name}: score ${result.total_liquido} | p99 ${p99} ms (bonus ${bonus}%) | inconsistencies ${n} | lag ${lag} | accepted ${ok}, failed ${ko}\n`;
+  const text =
+    `${s.name}: score ${result.total_liquido} | p99 ${p99} ms (bonus ${bonus}%) | inconsistencies ${n} | ` +
+    `lag ${lag} | accepted ${ok}, failed ${ko}\n`;
   return {
     stdout: text,
     [__ENV.RESULTS_FILE || `./${s.name === "final" ? "final" : "partial"}-results.json`]: JSON.stringify(

@@ -100,7 +100,7 @@ export function spawnTs(name: string, file: string, args: string[], o: SpawnOpti
   return spawnChild(name, process.execPath, ["--import", "tsx", file, ...args], o);
 }
 
-/** Polls `url` until it answers `ok(status)` (default 2xx); fails with the child's output when it exits or times out. */
+/** Polls `url` until it answers `ok(status)` (default 2xx); fails with the child's output if it exits or times out. */
 export async function waitHttp(
   child: Child,
   url: string,

@@ -84,7 +84,8 @@ export async function startRedis(opts: StartRedisOptions = {}): Promise<TestRedi
   if ((opts.useEnv ?? true) && envUrl) {
     await ping(envUrl, 2000).catch((err) => {
       throw new Error(
-        `REDIS_URL=${envUrl} does not answer PING (${String(err)}). Start Redis or unset REDIS_URL to use a throwaway redis-server.`,
+        `REDIS_URL=${envUrl} does not answer PING (${String(err)}). Start Redis or unset REDIS_URL to use a ` +
+          `throwaway redis-server.`,
       );
     });
     return { url: envUrl, owned: false, stop: async () => {} };

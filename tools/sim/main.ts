@@ -10,8 +10,9 @@ import { OFFICIAL, type SimScenario } from "./scenarios";
 import { type Model, type SimResult, simulate } from "./world";
 
 const USAGE =
-  "usage: npx tsx tools/sim/main.ts [--scenario preview|final|both] [--policy NAME[,NAME...]|all] [--seed N] [--seeds K] " +
-  "[--unsafe MS] [--probe MS] [--cooldown MS] [--max-hold MS] [--fee-hold MS] [--poll-ms MS] [--sweep] [--timeline] [--json]\n" +
+  "usage: npx tsx tools/sim/main.ts [--scenario preview|final|both] [--policy NAME[,NAME...]|all]\n" +
+  "  [--seed N] [--seeds K] [--unsafe MS] [--probe MS] [--cooldown MS] [--max-hold MS] [--fee-hold MS]\n" +
+  "  [--poll-ms MS] [--sweep] [--timeline] [--json]\n" +
   `policies: ${POLICIES.map((p) => p.name).join(", ")}, ours+overdueN (margin N ms), <policy>+patientNs`;
 
 const { values } = parseArgs({

@@ -157,7 +157,9 @@ export const POLICIES: Policy[] = [
   {
     ...oursOverdue(150),
     name: "proposed",
-    what: "what docs/routing.md recommends: ours+overdue150, staleLatencyMs 7000 (longer than the 6 s poll period), probeIntervalMs 2000",
+    what:
+      "what docs/routing.md recommends: ours+overdue150, staleLatencyMs 7000 (longer than the 6 s poll period), " +
+      "probeIntervalMs 2000",
     params: { staleLatencyMs: 7000, probeIntervalMs: 2000 },
   },
 ];

@@ -68,7 +68,10 @@ export function comparison(results: SimResult[]): string {
 }
 
 export function header(r: SimResult): string {
-  return `${r.scenario}: accepted ${r.accepted}, ceiling ${money(r.ceilingCents)} (no bonus ${money(r.ceilingNoBonusCents)}), seed ${r.seed}`;
+  return (
+    `${r.scenario}: accepted ${r.accepted}, ceiling ${money(r.ceilingCents)} (no bonus ` +
+    `${money(r.ceilingNoBonusCents)}), seed ${r.seed}`
+  );
 }
 
 /** Per-second activity, for reading one run: sends, inserts and failures by processor. */

@@ -154,7 +154,8 @@ export function checkCompose(compose: Compose): Violation[] {
       if (!(value > 0 && value < 1)) {
         add(
           "fees",
-          `service ${s.name}: ${fee}=${JSON.stringify(s.environment[fee])}; set it to the contest's fee (a fraction, e.g. 0.05)`,
+          `service ${s.name}: ${fee}=${JSON.stringify(s.environment[fee])}; set it to the contest's fee (a fraction, ` +
+            `e.g. 0.05)`,
         );
       }
     }

@@ -317,7 +317,8 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     for (;;) {
       if (proc.service.exit) {
         throw new Error(
-          `${proc.service.name} exited during start (${proc.service.exit.signal ?? `code ${proc.service.exit.code}`}):\n${proc.tail.slice(-20).join("\n")}`,
+          `${proc.service.name} exited during start ` +
+            `(${proc.service.exit.signal ?? `code ${proc.service.exit.code}`}):\n${proc.tail.slice(-20).join("\n")}`,
         );
       }
       if (await check().catch(() => false)) return;
@@ -332,7 +333,8 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
 
   const describe = (p: Proc) =>
     log(
-      `  ${p.service.name.padEnd(18)} pid ${String(p.service.pid).padEnd(7)} ${p.service.address.padEnd(24)} ${p.service.limits}`,
+      `  ${p.service.name.padEnd(18)} pid ${String(p.service.pid).padEnd(7)} ${p.service.address.padEnd(24)} ` +
+        `${p.service.limits}`,
     );
 
   // The kernel keeps a peak that includes page cache only; anonymous memory's peak is sampled here.

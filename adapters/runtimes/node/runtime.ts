@@ -125,7 +125,9 @@ export async function startRuntime(vars: EnvLike, opts: { store?: NodeStore; qui
   if (!opts.quiet) {
     const warmed = warm ? ` warm-up=${warm.requests} requests in ${warm.ms.toFixed(0)} ms` : "";
     console.log(
-      `rinha: role=${role} store=${store.name} listen=${url} default=${config.processorUrls.default} fallback=${config.processorUrls.fallback} fees=${config.router.fees.default}/${config.router.fees.fallback}${warmed}`,
+      `rinha: role=${role} store=${store.name} listen=${url} default=${config.processorUrls.default} ` +
+        `fallback=${config.processorUrls.fallback} ` +
+        `fees=${config.router.fees.default}/${config.router.fees.fallback}${warmed}`,
     );
   }
 

@@ -99,7 +99,8 @@ for _, e in ipairs(r[2]) do
     local b, a, t, mid = nil, 0, string.match(id, '^(%d+)'), id
     for j = 1, #f, 2 do
       local v = f[j + 1]
-      if f[j] == 'b' then b = v elseif f[j] == 'a' then a = tonumber(v) elseif f[j] == 't' then t = v elseif f[j] == 'i' then mid = v end
+      if f[j] == 'b' then b = v elseif f[j] == 'a' then a = tonumber(v)
+      elseif f[j] == 't' then t = v elseif f[j] == 'i' then mid = v end
     end
     if b then
       redis.call('XADD', KEYS[1], '*', 'b', b, 'a', a + 1, 't', t, 'i', mid)

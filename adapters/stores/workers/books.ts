@@ -46,7 +46,8 @@ export interface BooksApi {
 //   locks    one row per polling lock: expiry (epoch ms) and holder.
 const SCHEMA = [
   `CREATE TABLE IF NOT EXISTS ledger (
-     correlation_id TEXT PRIMARY KEY, processor TEXT NOT NULL, requested_at INTEGER NOT NULL, amount_cents INTEGER NOT NULL)`,
+     correlation_id TEXT PRIMARY KEY, processor TEXT NOT NULL,
+     requested_at INTEGER NOT NULL, amount_cents INTEGER NOT NULL)`,
   `CREATE INDEX IF NOT EXISTS ledger_by_time ON ledger (requested_at, processor, amount_cents)`,
   `CREATE TABLE IF NOT EXISTS attempts (correlation_id TEXT PRIMARY KEY, processor TEXT NOT NULL, owner TEXT NOT NULL)`,
   `CREATE TABLE IF NOT EXISTS health (processor TEXT PRIMARY KEY, state TEXT NOT NULL)`,
@@ -91,7 +92,8 @@ export class Books extends DurableObject implements BooksApi {
       fallback: { totalRequests: 0, totalCents: 0 },
     };
     const rows = this.sql.exec<{ processor: string; n: number; cents: number }>(
-      "SELECT processor, COUNT(*) AS n, SUM(amount_cents) AS cents FROM ledger WHERE requested_at BETWEEN ? AND ? GROUP BY processor",
+      "SELECT processor, COUNT(*) AS n, SUM(amount_cents) AS cents FROM ledger WHERE requested_at BETWEEN ? AND ? " +
+        "GROUP BY processor",
       from ?? Number.MIN_SAFE_INTEGER,
       to ?? Number.MAX_SAFE_INTEGER,
     );

@@ -67,7 +67,8 @@ export async function startFaultProxy(target: string, plan: FaultPlan): Promise<
       if (how === 1) sock.write("HTTP/1.1 20");
       if (how === 2)
         sock.write(
-          `HTTP/1.1 ${up.statusCode} OK\r\ncontent-type: application/json\r\ncontent-length: ${text.length}\r\n\r\n${text.subarray(0, Math.floor(text.length / 2)).toString()}`,
+          `HTTP/1.1 ${up.statusCode} OK\r\ncontent-type: application/json\r\ncontent-length: ` +
+            `${text.length}\r\n\r\n${text.subarray(0, Math.floor(text.length / 2)).toString()}`,
         );
       sock.destroy();
       return;

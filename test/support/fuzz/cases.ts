@@ -13,7 +13,7 @@ export type Expectation =
   | "reject-any"
   /** 202, then forwarded exactly once as `payment`. */
   | "accept"
-  /** A judgement call the API may make either way (see the kind's note): 202 and forwarded as `payment`, or "reject". */
+  /** A judgement call either way (see the kind's note): 202 and forwarded as `payment`, or "reject". */
   | "lenient"
   /** 200 with {"default":{totalRequests,totalAmount},"fallback":{...}}. */
   | "summary"

@@ -36,6 +36,8 @@ function amountText(rng: Rng, c: number): string {
 }
 
 const payload = (id: string, amount: string) => `{"correlationId":"${id}","amount":${amount}}`;
+/** `n` random decimal digits. */
+const digits = (rng: Rng, n: number) => Array.from({ length: n }, () => rng.int(0, 9)).join("");
 
 /** A fresh valid payment: its text and what the processor would store. */
 function valid(rng: Rng) {
@@ -241,6 +243,9 @@ const NOT_AMOUNT_KEYS = [
   "аmount",
 ];
 
+/** A second "amount" that is not one. */
+const BAD_AMOUNTS = ["-1", "0", '"19.90"', "1.001", "null", "1e400"];
+
 const INVALID_UTF8: readonly number[][] = [
   [0xff],
   [0xfe],
@@ -403,7 +408,8 @@ export const PAYMENT_GENERATORS: Generator[] = [
     make(rng) {
       const v = valid(rng),
         b = v.text;
-      const garbage = () => String.fromCharCode(rng.int(0x21, 0x7e)) + rng.ascii(rng.int(0, 8)); // starts with non-space
+      // Starts with a non-space.
+      const garbage = () => String.fromCharCode(rng.int(0x21, 0x7e)) + rng.ascii(rng.int(0, 8));
       const bad = [
         () => b.slice(0, -1),
         () => `${b.slice(0, -1)},}`,
@@ -591,7 +597,8 @@ export const PAYMENT_GENERATORS: Generator[] = [
     kind: "amount with more than 2 decimals",
     count: 600,
     expect: "reject",
-    // A last decimal digit that is not 0 at the 3rd..6th place: at most 1e-6 from a cent, far above double precision here.
+    // A last decimal digit that is not 0 at the 3rd..6th place: at most 1e-6 from a cent, far above double
+    // precision here.
     make(rng) {
       const a = rng.chance(0.2)
         ? rng.pick([
@@ -610,7 +617,7 @@ export const PAYMENT_GENERATORS: Generator[] = [
             "0.0000001",
             "2.675",
           ])
-        : `${rng.int(0, 999_999)}.${Array.from({ length: rng.int(2, 5) }, () => rng.int(0, 9)).join("")}${rng.int(1, 9)}`;
+        : `${rng.int(0, 999_999)}.${digits(rng, rng.int(2, 5))}${rng.int(1, 9)}`;
       return { method: POST, path: PATH, headers: JSON_TYPE, body: payload(rng.uuid(), a) };
     },
   },
@@ -766,7 +773,7 @@ export const PAYMENT_GENERATORS: Generator[] = [
       const v = valid(rng);
       const texts = [
         `{"correlationId":"${v.id}","amount":${v.a},"correlationId":${JSON.stringify(nearUuid(rng))}}`,
-        `{"correlationId":"${v.id}","amount":${v.a},"amount":${rng.pick(["-1", "0", '"19.90"', "1.001", "null", "1e400"])}}`,
+        `{"correlationId":"${v.id}","amount":${v.a},"amount":${rng.pick(BAD_AMOUNTS)}}`,
         `{"correlationId":"${v.id}","correlationId":123,"amount":${v.a}}`,
       ];
       return { method: POST, path: PATH, headers: JSON_TYPE, body: rng.pick(texts) };
@@ -805,7 +812,8 @@ export const PAYMENT_GENERATORS: Generator[] = [
         () => splice(i, rng.pick(INVALID_UTF8)), // a character of the id replaced by bad bytes
         () => splice(i, overlong(v.id[i - idStart]!)), // ...by its overlong spelling
         () => splice(b.indexOf(",") + 1, rng.pick(INVALID_UTF8), 0), // between tokens
-        () => splice(b.lastIndexOf(":") + 1 + rng.int(0, v.a.length - 1), rng.pick(INVALID_UTF8), 0), // inside the amount
+        // inside the amount
+        () => splice(b.lastIndexOf(":") + 1 + rng.int(0, v.a.length - 1), rng.pick(INVALID_UTF8), 0),
         () => splice(0, rng.pick(INVALID_UTF8), 0), // before the object
       ];
       return { method: POST, path: PATH, headers: JSON_TYPE, body: rng.pick(bodies)() };

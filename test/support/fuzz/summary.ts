@@ -11,12 +11,16 @@ const q = (params: [string, string][], raw = false) =>
 /** A time in 2020..2030, in ms. */
 const someMs = (rng: Rng) => Date.UTC(2020, 0, 1) + Math.floor(rng.next() * 10 * 365 * 86_400_000);
 
+/** Zones that are not one, or not where they may stand. */
+const BAD_ZONES = ["+24:00", "+99:99", "+00:60", "+1", "+123", "+12:3", "UTC", "GMT", "+00:00Z", "ZZ", " UTC"];
+
 /** `ms` as ISO-8601 with a random (exact) offset, 0..9 fraction digits or no seconds: never later than `ms`. */
 function isoVariant(rng: Rng, ms: number): string {
   const offMin = rng.chance(0.6) ? 0 : rng.int(-12 * 60, 14 * 60);
   const d = new Date(ms + offMin * 60_000);
   const p = (n: number, w = 2) => String(n).padStart(w, "0");
-  const date = `${p(d.getUTCFullYear(), 4)}-${p(d.getUTCMonth() + 1)}-${p(d.getUTCDate())}T${p(d.getUTCHours())}:${p(d.getUTCMinutes())}`;
+  const day = `${p(d.getUTCFullYear(), 4)}-${p(d.getUTCMonth() + 1)}-${p(d.getUTCDate())}`;
+  const date = `${day}T${p(d.getUTCHours())}:${p(d.getUTCMinutes())}`;
   const digits = rng.int(-1, 9);
   const frac = `${p(d.getUTCMilliseconds(), 3)}000000`;
   const time = digits < 0 ? "" : `:${p(d.getUTCSeconds())}${digits === 0 ? "" : `.${frac.slice(0, digits)}`}`;
@@ -46,8 +50,7 @@ function nearIso(rng: Rng): string {
     () => set(11, 13, rng.pick(["25", "99"])),
     () => set(14, 16, rng.pick(["60", "99"])),
     () => set(17, 19, rng.pick(["60", "61", "99"])),
-    () =>
-      `${t.slice(0, -1)}${rng.pick(["+24:00", "+99:99", "+00:60", "+1", "+123", "+12:3", "UTC", "GMT", "+00:00Z", "ZZ", " UTC"])}`,
+    () => `${t.slice(0, -1)}${rng.pick(BAD_ZONES)}`,
     () => t.replace(/\.\d+/, "."),
     () => t.replace(/\.\d+/, `.${"1".repeat(rng.int(10, 30))}`),
     () => t.replace(".", ","),
@@ -141,7 +144,9 @@ export const SUMMARY_GENERATORS: Generator[] = [
     kind: "summary: valid window",
     count: 150,
     expect: "summary",
-    note: "no bounds, one bound, both (from <= to, both ends may be equal), offsets, 0..9 fraction digits, empty values, extra params",
+    note:
+      "no bounds, one bound, both (from <= to, both ends may be equal), offsets, 0..9 fraction digits, empty " +
+      "values, extra params",
     make(rng) {
       const a = someMs(rng),
         b = a + (rng.chance(0.2) ? 0 : rng.int(0, 86_400_000 * 30));
@@ -184,7 +189,9 @@ export const SUMMARY_GENERATORS: Generator[] = [
     kind: "summary: repeated params, one of them valid",
     count: 40,
     expect: "summary-lenient",
-    note: "URLSearchParams-style APIs take one of the values (Hono: the first): a 200 for the valid one or a 400 are both defensible",
+    note:
+      "URLSearchParams-style APIs take one of the values (Hono: the first): a 200 for the valid one or a 400 are " +
+      "both defensible",
     make(rng) {
       const good = iso(someMs(rng)),
         bad = garbage(rng);
@@ -333,7 +340,9 @@ export const SUMMARY_GENERATORS: Generator[] = [
     kind: "summary: URL beyond Node's 16 KiB header limit",
     count: 3,
     expect: "reject-any",
-    note: "Node's HTTP parser answers 431 and closes, maybe while the client is still writing: a 4xx (not our JSON) or a closed connection",
+    note:
+      "Node's HTTP parser answers 431 and closes, maybe while the client is still writing: a 4xx (not our JSON) " +
+      "or a closed connection",
     make(_rng, i) {
       return {
         method: GET,

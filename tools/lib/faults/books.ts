@@ -85,7 +85,10 @@ function describeState(b: Books, depth: number | undefined, backend: Split | und
   const missing = accepted.filter((s) => !b.def.get(s.id) && !b.fb.get(s.id)).length;
   const rows = b.def.rows().length + b.fb.rows().length;
   const bk = backend ? backend.default.count + backend.fallback.count : "?";
-  return `queue depth ${depth ?? "?"}, accepted ${accepted.length} (${missing} not at any processor), processor rows ${rows}, backend counts ${bk}`;
+  return (
+    `queue depth ${depth ?? "?"}, accepted ${accepted.length} (${missing} not at any processor), processor rows ` +
+    `${rows}, backend counts ${bk}`
+  );
 }
 
 /**

@@ -37,7 +37,7 @@ export interface CrashResult {
    * messages each dead worker held unacknowledged (handed out, in flight, or answered but not yet settled).
    */
   atKills: { inFlight: number; withInFlight: number; pending: number; withPending: number };
-  /** 422 answers to resends and GET /payments/{id} lookups at the processors: landed-but-unacked payments learnt again. */
+  /** 422s to resends and GET /payments/{id} lookups at the processors: landed-but-unacked payments learnt again. */
   duplicates: number;
   lookups: number;
   lastWorkerRecovered: number;
@@ -135,7 +135,8 @@ export async function runCrash(redis: TestRedis, t: Teardown, o: CrashOptions): 
       );
       if (o.progress && kills % 10 === 0) {
         o.progress(
-          `${((Date.now() - t0) / 1000).toFixed(0)} s: ${kills} kills, ${load.sent.size} POSTs, ${load.accepted().length} accepted`,
+          `${((Date.now() - t0) / 1000).toFixed(0)} s: ${kills} kills, ${load.sent.size} POSTs, ` +
+            `${load.accepted().length} accepted`,
         );
       }
       worker = await backend.worker();
