@@ -7,9 +7,9 @@
 
 import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { Pool } from "undici";
+import { cpuSeconds } from "../tools/lib/procs";
 
 const { values } = parseArgs({
   options: {
@@ -23,13 +23,7 @@ const N = Number(values.n);
 const C = Number(values.concurrency);
 const RATE = Number(values.rate);
 const SECONDS = Number(values.seconds);
-const TICK_MS = 10; // USER_HZ is 100 on Linux
-
-function cpuMs(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return (Number(fields[11]) + Number(fields[12])) * TICK_MS; // utime, stime
-}
+const cpuMs = (pid: number) => Math.round(cpuSeconds(pid) * 1000);
 
 const child = spawn(process.execPath, ["--import", "tsx", "tools/emulator/main.ts", "--port", "0", "--fee", "0.05"], {
   stdio: ["ignore", "pipe", "inherit"],
