@@ -191,7 +191,7 @@ describe("fault suite: real processes", () => {
       d.payments.duplicate + d.lookups,
       "dropped payments learnt again (422 to a resend, or a lookup)",
     ).toBeGreaterThan(0);
-    expect(report.accepted).toBe(report.sent);
+    expect(report.accepted, `POST outcomes ${JSON.stringify(s.load.outcomes())}`).toBe(report.sent);
   }, 120_000);
 
   it("processors that answer 429 to a fraction of requests: nothing lost, nothing doubled", async () => {
@@ -217,7 +217,7 @@ describe("fault suite: real processes", () => {
     const report = await expectThreeChecks(s.books);
     log("429", { ...report, proxies: proxies.map((p) => p.stats) });
     expect(proxies[0]!.stats.rejected, "429s answered by default").toBeGreaterThan(20);
-    expect(report.accepted).toBe(report.sent);
+    expect(report.accepted, `POST outcomes ${JSON.stringify(s.load.outcomes())}`).toBe(report.sent);
   }, 120_000);
 
   // undici runs headersTimeout on its coarse timer (ticks of ~0.5 s), so PAY_TIMEOUT_MS=300 gives up after
@@ -246,7 +246,7 @@ describe("fault suite: real processes", () => {
     });
     expect(metric(m, "in_doubt_total", 'processor="default"'), "requests to default timed out").toBeGreaterThan(0);
     expect(report.default, "payments landed at default after their request timed out").toBeGreaterThan(0);
-    expect(report.accepted).toBe(report.sent);
+    expect(report.accepted, `POST outcomes ${JSON.stringify(s.load.outcomes())}`).toBe(report.sent);
   }, 120_000);
 
   it(`stays slower than the client timeout (PAY_TIMEOUT_MS=300, delay ${SLOW}): the books converge`, async () => {
@@ -310,7 +310,7 @@ describe("fault suite: real processes", () => {
       forwarded.every((n) => n > 0),
       `both workers forwarded payments (${forwarded.join(", ")})`,
     ).toBe(true);
-    expect(report.accepted).toBe(report.sent);
+    expect(report.accepted, `POST outcomes ${JSON.stringify(s.load.outcomes())}`).toBe(report.sent);
     expect(report.fallback).toBeGreaterThan(0);
   }, 120_000);
 });
