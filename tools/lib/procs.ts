@@ -219,9 +219,14 @@ export function peakRss(pid: number): number {
   return Number(m[1]) * 1024;
 }
 
+/** The fields of /proc/<pid>/stat after "pid (comm) ": [0] is field 3 (state), [1] the parent pid, ... */
+export function procStat(pid: number): string[] {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  return stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+}
+
 /** CPU time (user + system) a process has used so far, in seconds (Linux /proc). */
 export function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" "); // after "pid (comm) "
+  const fields = procStat(pid);
   return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100 on Linux)
 }

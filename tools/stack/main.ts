@@ -1,8 +1,8 @@
 // `npm run stack -- [options]`: docker-compose.yml's topology as local processes (see stack.ts).
 // Ctrl-C / SIGTERM stops everything it started and prints each service's peak memory and CPU use.
 
-import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
+import { procStat } from "../lib/procs";
 import { MiB } from "./compose";
 import { type Stack, type StopReport, startStack } from "./stack";
 
@@ -130,16 +130,12 @@ async function main() {
 function watchAncestors(onGone: () => void) {
   const startTime = (pid: number) => {
     try {
-      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-      return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19]; // field 22: start time
+      return procStat(pid)[19]; // field 22: start time
     } catch {
       return undefined;
     }
   };
-  const parentOf = (pid: number) => {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-  };
+  const parentOf = (pid: number) => Number(procStat(pid)[1]);
   const ancestors: [number, string | undefined][] = [];
   try {
     for (let pid = process.ppid; pid > 1; pid = parentOf(pid)) ancestors.push([pid, startTime(pid)]);
