@@ -338,6 +338,15 @@ export const VARS = {
     meaning: "the Queue consumer's `max_retries` (Cloudflare's default 3): a retry past it is sent as a new message",
     uses: ["workers"],
   },
+  BOOKS_SHARDS: {
+    kind: "integer",
+    default: 1,
+    min: 1,
+    max: 1024,
+    unit: "Durable Objects",
+    meaning: "`Books` objects the payments are spread over by correlationId (change it only on an empty ledger)",
+    uses: ["workers"],
+  },
 } as const satisfies Record<string, VarDef>;
 
 export type VarName = keyof typeof VARS;
@@ -520,6 +529,8 @@ export interface Config {
   logLevel: Level;
   /** The Workers Queue consumer's max_retries. */
   queueMaxRetries: number;
+  /** Workers only: how many Books Durable Objects hold the claims and ledger. */
+  booksShards: number;
 }
 
 /** Reads configuration from environment-like bindings (process.env on Node, env on Workers); see readVars. */
@@ -555,6 +566,7 @@ export function loadConfig(env: EnvLike): Config {
     warmupRequests: v.WARMUP_REQUESTS,
     logLevel: v.LOG_LEVEL,
     queueMaxRetries: v.QUEUE_MAX_RETRIES,
+    booksShards: v.BOOKS_SHARDS,
   };
 }
 
