@@ -140,7 +140,7 @@ for (const shards of shardCounts) {
   const r = await runOnce(scriptPath, shards);
   console.log(
     `| ${r.shards} | ${r.postPerSec.toFixed(0)} | ${r.p50.toFixed(1)} | ${r.p99.toFixed(1)} | ` +
-      `${r.forwardedPerSec.toFixed(0)} | ${r.accepted} | ${r.refused} | ${r.counted} | ${(100 * r.cpuShare).toFixed(0)}% | ` +
-      `${(100 * r.busiestThreadShare).toFixed(0)}% |`,
+      `${r.forwardedPerSec.toFixed(0)} | ${r.accepted} | ${r.refused} | ${r.counted} | ` +
+      `${(100 * r.cpuShare).toFixed(0)}% | ${(100 * r.busiestThreadShare).toFixed(0)}% |`,
   );
 }
