@@ -60,7 +60,7 @@ export function parse(argv: string[]): Args {
     },
   });
   if (v.help) throw new UsageError("");
-  const scenario = SCENARIOS[v.scenario as Scenario["name"]];
+  const scenario = SCENARIOS[v.scenario as "preview" | "final"];
   if (!scenario) throw new UsageError(`--scenario must be preview or final, got ${JSON.stringify(v.scenario)}`);
   const emulators = v.emulators ?? "start";
   if (emulators !== "start" && emulators !== "running")
