@@ -49,6 +49,8 @@ export function createWorkersStore(o: WorkersStoreOptions): Store {
       purge: () => books().purgeHealth(),
     },
     purge: () => books().purgeAll(),
+    // Not yet: the Books object keeps every claim and entry (issue 13, the workers part is still open).
+    compact: async () => ({ folded: 0, expiredClaims: 0, more: false, refusedOld: 0 }),
     async close() {},
   };
 }

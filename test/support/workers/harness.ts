@@ -271,6 +271,7 @@ export async function startHarness(): Promise<Harness> {
       attempts: part("attempts", ["get", "claim", "release", "purge"]) as unknown as Store["attempts"],
       health: part("health", ["read", "writePoll", "observe", "tryLock", "purge"]) as unknown as Store["health"],
       purge: () => call("store", "purge", []),
+      compact: () => call("store", "compact", []),
       async close() {
         if (closed) return;
         closed = true;
