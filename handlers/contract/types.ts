@@ -139,6 +139,8 @@ export interface Ledger {
   record(entry: LedgerEntry): Promise<boolean>;
   /** Totals over requestedAt in [from, to], both inclusive, ms precision; open ends when undefined. */
   summary(from?: number, to?: number): Promise<Summary>;
+  /** The entry recorded for `correlationId`, or null: never recorded, or already folded (older than retention). */
+  lookup(correlationId: string): Promise<LedgerEntry | null>;
   purge(): Promise<void>;
 }
 

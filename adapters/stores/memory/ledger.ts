@@ -63,13 +63,13 @@ export interface MemoryLedger extends Ledger {
 }
 
 export function createMemoryLedger(): MemoryLedger {
-  let ids = new Set<string>();
+  let ids = new Map<string, LedgerEntry>();
   let byProcessor = new Map<ProcessorName, SortedTimes>();
   let folded = new Map<ProcessorName, Map<number, Bucket>>();
   let horizon = -Infinity;
   let refused = 0;
   const reset = () => {
-    ids = new Set();
+    ids = new Map();
     byProcessor = new Map(PROCESSORS.map((p) => [p, new SortedTimes()]));
     folded = new Map(PROCESSORS.map((p) => [p, new Map()]));
     horizon = -Infinity;
@@ -98,9 +98,18 @@ export function createMemoryLedger(): MemoryLedger {
         return false;
       }
       if (ids.has(e.correlationId)) return false;
-      ids.add(e.correlationId);
+      ids.set(e.correlationId, {
+        correlationId: e.correlationId,
+        processor: e.processor,
+        requestedAt: e.requestedAt,
+        amountCents: e.amountCents,
+      });
       byProcessor.get(e.processor)!.insert(e.requestedAt, e.amountCents, e.correlationId);
       return true;
+    },
+    async lookup(id: string) {
+      const e = ids.get(id);
+      return e ? { ...e } : null;
     },
     async summary(from = -Infinity, to = Infinity): Promise<Summary> {
       const out = {} as Summary;

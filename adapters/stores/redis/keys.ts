@@ -12,7 +12,7 @@ export function keysFor(prefix: string) {
     delayed: `${prefix}q:delayed`,
     /** Entries that could not be parsed, kept for a human instead of looping forever. */
     dead: `${prefix}q:dead`,
-    /** Set of recorded correlationIds (ledger idempotency). */
+    /** Hash of recorded correlationIds -> `processor:cents` (ledger idempotency, and lookups of one payment). */
     ledgerIds: `${prefix}l:ids`,
     /** Per processor: sorted set of `correlationId:cents` by requestedAt ms. */
     ledgerEntries: perProcessor("l:z"),

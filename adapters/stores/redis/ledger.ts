@@ -7,6 +7,7 @@ import {
   type Ledger,
   type LedgerEntry,
   PROCESSORS,
+  type ProcessorName,
   type Summary,
 } from "../../../handlers/contract/types";
 import type { RedisConn } from "./connect";
@@ -29,6 +30,8 @@ export class RedisLedger implements Ledger {
   private readonly summaryKeys: string[];
   private readonly compactKeys: string[];
   private readonly allKeys: string[];
+  private readonly ids: string;
+  private readonly entries: Record<ProcessorName, string>;
 
   constructor(
     private readonly conn: RedisConn,
@@ -50,6 +53,8 @@ export class RedisLedger implements Ledger {
       ...PROCESSORS.flatMap((p) => [k.ledgerEntries(p), k.ledgerCounts(p)]),
     ];
     this.allKeys = [k.ledgerIds, ...this.summaryKeys];
+    this.ids = k.ledgerIds;
+    this.entries = { default: k.ledgerEntries("default"), fallback: k.ledgerEntries("fallback") };
   }
 
   private refusedOld = 0;
@@ -119,6 +124,17 @@ export class RedisLedger implements Ledger {
       }
       return Number(x) === 1;
     });
+  }
+
+  /** The entry of `correlationId` while it is held exactly (not yet folded), else null. */
+  async lookup(correlationId: string): Promise<LedgerEntry | null> {
+    const v = await this.conn.sendCommand<string | null>(["HGET", this.ids, correlationId]);
+    if (v == null) return null;
+    const [processor, cents] = v.split(":") as [ProcessorName, string];
+    const member = `${correlationId}:${cents}`;
+    const score = await this.conn.sendCommand<string | null>(["ZSCORE", this.entries[processor], member]);
+    if (score == null) return null; // folded between the two reads
+    return { correlationId, processor, requestedAt: Number(score), amountCents: Number(cents) };
   }
 
   async summary(from?: number, to?: number): Promise<Summary> {

@@ -181,7 +181,7 @@ for j = 4, #ARGV, 4 do
   local k, d = keys[proc], deltas[proc]
   if k and tonumber(ARGV[j + 2]) < horizon then
     out[#out + 1] = 2
-  elseif k and redis.call('SADD', KEYS[1], id) == 1 then
+  elseif k and redis.call('HSETNX', KEYS[1], id, proc .. ':' .. ARGV[j + 3]) == 1 then
     redis.call('ZADD', k[1], ARGV[j + 2], id .. ':' .. ARGV[j + 3])
     local idx = math.floor(tonumber(ARGV[j + 2]) / B)
     for l = 0, L - 1 do
@@ -307,7 +307,7 @@ for base = 3, 5, 2 do
   for i = 1, #old, 2 do
     local m = old[i]
     members[#members + 1] = m
-    redis.call('SREM', KEYS[1], string.match(m, '^(.*):%d+$'))
+    redis.call('HDEL', KEYS[1], string.match(m, '^(.*):%d+$'))
     local idx = math.floor(tonumber(old[i + 1]) / B)
     for l = 0, L - 1 do
       local f = node(l, idx)

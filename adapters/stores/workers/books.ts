@@ -22,6 +22,7 @@ import type { DurableObjectState, SqlStorage } from "./bindings";
 export interface BooksApi {
   record(entry: LedgerEntry): boolean;
   summary(from?: number, to?: number): Summary;
+  lookup(correlationId: string): LedgerEntry | null;
   purgeLedger(): void;
 
   getClaim(correlationId: string): AttemptClaim | null;
@@ -99,6 +100,23 @@ export class Books extends DurableObject implements BooksApi {
     );
     for (const r of rows) out[processor(r.processor)] = { totalRequests: r.n, totalCents: r.cents };
     return out;
+  }
+
+  lookup(correlationId: string): LedgerEntry | null {
+    const r = this.sql
+      .exec<{ processor: string; requested_at: number; amount_cents: number }>(
+        "SELECT processor, requested_at, amount_cents FROM ledger WHERE correlation_id = ?",
+        String(correlationId),
+      )
+      .toArray()[0];
+    return r
+      ? {
+          correlationId: String(correlationId),
+          processor: processor(r.processor),
+          requestedAt: r.requested_at,
+          amountCents: r.amount_cents,
+        }
+      : null;
   }
 
   purgeLedger(): void {

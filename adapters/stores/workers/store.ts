@@ -33,6 +33,7 @@ export function createWorkersStore(o: WorkersStoreOptions): Store {
     ledger: {
       record: (e) => books().record(e),
       summary: (from, to) => books().summary(from, to),
+      lookup: (cid) => books().lookup(cid),
       purge: () => books().purgeLedger(),
     },
     attempts: {

@@ -173,6 +173,17 @@ export function testStore(name: string, make: () => Promise<Store>, opts: TestSt
     if (opts.retained) retentionCases(opts.retained, stores);
 
     describe("ledger", () => {
+      it("looks up one payment: the entry recorded first, or null when none is", async () => {
+        const s = await fresh();
+        const e = entry("fallback", T0 + 7, 2005);
+        expect(await s.ledger.lookup(e.correlationId)).toBeNull();
+        await s.ledger.record(e);
+        await s.ledger.record({ ...e, processor: "default", requestedAt: T0 + 9 });
+        expect(await s.ledger.lookup(e.correlationId)).toEqual(e);
+        await s.ledger.purge();
+        expect(await s.ledger.lookup(e.correlationId)).toBeNull();
+      });
+
       it("records once per correlationId: a repeat resolves false and changes nothing", async () => {
         const s = await fresh();
         const e = entry("default", T0, 1990);
@@ -992,6 +1003,8 @@ function retentionCases(retained: (r: Retention) => Promise<Store>, stores: Set<
       expect(await s.ledger.record(fresh)).toBe(true);
 
       expect(await compactAll(s)).toBe(old.length);
+      expect(await s.ledger.lookup(old[0]!.correlationId)).toBeNull(); // no longer held one by one
+      expect(await s.ledger.lookup(fresh.correlationId)).toEqual(fresh);
       // Bucket-aligned windows ([start of a bucket, end of a bucket]) are exact; the fresh entry is exact too.
       const after = await Promise.all(windows.map(([f, t]) => s.ledger.summary(f, t)));
       const plusFresh = (x: Summary, yes: boolean) =>

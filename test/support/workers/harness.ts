@@ -267,7 +267,7 @@ export async function startHarness(): Promise<Harness> {
       name: "workers (in Miniflare)",
       books: name,
       queue: { send: (body: PaymentJob) => call("queue", "send", [body], queueIndex(name)) },
-      ledger: part("ledger", ["record", "summary", "purge"]) as unknown as Store["ledger"],
+      ledger: part("ledger", ["record", "summary", "lookup", "purge"]) as unknown as Store["ledger"],
       attempts: part("attempts", ["get", "claim", "release", "purge"]) as unknown as Store["attempts"],
       health: part("health", ["read", "writePoll", "observe", "tryLock", "purge"]) as unknown as Store["health"],
       purge: () => call("store", "purge", []),
