@@ -28,6 +28,7 @@ testStore("workers (Durable Object and Queue, in Miniflare)", async () => h.stor
   peer: async (s: Store) => h.store((s as HarnessStore).books, "b"),
   purgeDropsQueued: false, // a Queue binding has no purge
   retryDelayStepSeconds: 1, // Cloudflare's delays are whole seconds
+  retained: async (r) => h.store(`books-${randomUUID()}`, "a", r),
 });
 
 describe("workers store: Cloudflare Queue glue", () => {

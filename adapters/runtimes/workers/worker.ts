@@ -53,7 +53,7 @@ function appEnv(bindings: WorkerBindings, ctx: ExecutionContext): AppEnv {
     for (const [k, v] of Object.entries(bindings)) if (typeof v === "string") vars[k] = v;
     const config = loadConfig(vars);
     configureLog(config.logLevel);
-    const store = createWorkersStore({ books: bindings.BOOKS, queue: bindings.PAYMENTS });
+    const store = createWorkersStore({ books: bindings.BOOKS, queue: bindings.PAYMENTS, retention: config.retention });
     env = makeEnv(store, config, fetchTransport(config.processorUrls), `worker-${crypto.randomUUID().slice(0, 8)}`);
     envs.set(bindings, env);
   }

@@ -1,4 +1,4 @@
-import type { PaymentJob, Store } from "../../../handlers/contract/types";
+import { KEEP_FOREVER, type PaymentJob, type Retention, type Store } from "../../../handlers/contract/types";
 import type { DurableObjectNamespace, DurableObjectStub, Queue } from "./bindings";
 import type { BooksApi } from "./books";
 import { type Envelope, queueProducer } from "./queue";
@@ -13,6 +13,8 @@ export interface WorkersStoreOptions {
   queue: Queue<Envelope<PaymentJob>>;
   /** Which Books object holds the state (default "books"; tests use one per store). */
   name?: string;
+  /** Claim window and ledger retention; default: keep everything. */
+  retention?: Retention;
 }
 
 /**
@@ -27,6 +29,9 @@ export function createWorkersStore(o: WorkersStoreOptions): Store {
   const id = o.books.idFromName(o.name ?? BOOKS_NAME);
   // A stub is an I/O object of the request that made it; a fresh one per call is cheap and always valid.
   const books = (): DurableObjectStub<BooksApi> => o.books.get(id);
+  const retention = o.retention ?? KEEP_FOREVER;
+  // RPC carries no Infinity: "for ever" is sent as no window.
+  const windowMs = Number.isFinite(retention.idempotencyWindowMs) ? retention.idempotencyWindowMs : undefined;
   return {
     name: "workers",
     queue: queueProducer<PaymentJob>(o.queue),
@@ -38,7 +43,7 @@ export function createWorkersStore(o: WorkersStoreOptions): Store {
     },
     attempts: {
       get: (cid) => books().getClaim(cid),
-      claim: (cid, p, owner) => books().claim(cid, p, owner),
+      claim: (cid, p, owner) => books().claim(cid, p, owner, windowMs),
       release: (cid, owner) => books().release(cid, owner),
       purge: () => books().purgeAttempts(),
     },
@@ -50,8 +55,7 @@ export function createWorkersStore(o: WorkersStoreOptions): Store {
       purge: () => books().purgeHealth(),
     },
     purge: () => books().purgeAll(),
-    // Not yet: the Books object keeps every claim and entry (issue 13, the workers part is still open).
-    compact: async () => ({ folded: 0, expiredClaims: 0, more: false, refusedOld: 0 }),
+    compact: () => books().compact(retention),
     async close() {},
   };
 }

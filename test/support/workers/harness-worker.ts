@@ -12,7 +12,7 @@ import type { BooksApi } from "../../../adapters/stores/workers/books";
 import { type Envelope, runBatch } from "../../../adapters/stores/workers/queue";
 import { createWorkersStore } from "../../../adapters/stores/workers/store";
 import { loadConfig } from "../../../handlers/contract/config";
-import type { PaymentJob } from "../../../handlers/contract/types";
+import type { PaymentJob, Retention } from "../../../handlers/contract/types";
 
 export { Books } from "../../../adapters/stores/workers/books";
 
@@ -45,13 +45,20 @@ type Call = {
   target: "store" | "queue" | "ledger" | "attempts" | "health";
   method: string;
   args: unknown[];
+  /** The store's Retention (JSON has no Infinity: absent = keep everything). */
+  retention?: Retention;
 };
 
 /** The queue binding of queue `i` (names: testq-<i>, bindings: TESTQ_<i>). */
 const binding = (env: Env, i: number) => env[`TESTQ_${i}`] as Queue<Envelope<PaymentJob>>;
 
 async function call(env: Env, c: Call): Promise<unknown> {
-  const store = createWorkersStore({ books: env.BOOKS, queue: binding(env, c.queue ?? 0), name: c.name });
+  const store = createWorkersStore({
+    books: env.BOOKS,
+    queue: binding(env, c.queue ?? 0),
+    name: c.name,
+    retention: c.retention,
+  });
   const target = (c.target === "store" ? store : store[c.target]) as unknown as Record<
     string,
     (...a: unknown[]) => Promise<unknown>

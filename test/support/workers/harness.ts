@@ -16,6 +16,7 @@ import {
   messageBatch,
   type PaymentJob,
   type QueueMessage,
+  type Retention,
   type RetryOptions,
   type Store,
 } from "../../../handlers/contract/types";
@@ -40,7 +41,7 @@ export interface HarnessStore extends Store {
 export interface Harness {
   mf: Miniflare;
   /** A Store on the Books object `name`, driven through harness worker `via` (a and b are two isolates). */
-  store(name: string, via?: "a" | "b"): HarnessStore;
+  store(name: string, via?: "a" | "b", retention?: Retention): HarnessStore;
   /** Hands the batches the runtime pushes to `store`'s queue to `handler`. */
   consume(store: Store, handler: BatchHandler<PaymentJob>): Consumer;
   close(): Promise<void>;
@@ -254,12 +255,16 @@ export async function startHarness(): Promise<Harness> {
     return i;
   };
 
-  const store = (name: string, via: "a" | "b" = "a"): HarnessStore => {
+  const store = (name: string, via: "a" | "b" = "a", retention?: Retention): HarnessStore => {
     open.set(name, (open.get(name) ?? 0) + 1);
     let closed = false;
     const call = (target: string, method: string, args: unknown[], queue?: number): Promise<never> =>
       new Promise((resolve, reject) => {
-        enqueue(via, { call: { name, queue, target, method, args }, resolve: resolve as (v: unknown) => void, reject });
+        enqueue(via, {
+          call: { name, queue, target, method, args, retention },
+          resolve: resolve as (v: unknown) => void,
+          reject,
+        });
       });
     const part = (target: string, methods: string[]) =>
       Object.fromEntries(methods.map((m) => [m, (...args: unknown[]) => call(target, m, args)]));
