@@ -173,7 +173,8 @@ export class Books extends DurableObject implements BooksApi {
     this.sql.exec("INSERT OR REPLACE INTO meta VALUES ('horizon', ?)", h);
     // A bound JS number may arrive as a REAL: the CAST truncates, which is the floor for non-negative times.
     this.sql.exec(
-      "INSERT INTO ledger_buckets SELECT processor, CAST(requested_at / ? AS INTEGER) AS b, COUNT(*), SUM(amount_cents) FROM ledger " +
+      "INSERT INTO ledger_buckets SELECT processor, CAST(requested_at / ? AS INTEGER) AS b, COUNT(*), " +
+        "SUM(amount_cents) FROM ledger " +
         "WHERE requested_at < ? GROUP BY processor, b " +
         "ON CONFLICT (processor, bucket) DO UPDATE SET n = n + excluded.n, cents = cents + excluded.cents",
       B,
