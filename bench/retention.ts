@@ -58,7 +58,8 @@ try {
   const curve: string[] = [];
   while (load.sent.size < payments) {
     await sleep(10_000);
-    const line = `t=${((Date.now() - t0) / 1000).toFixed(0)}s sent=${load.sent.size} redis=${(await usedMb()).toFixed(1)}MB`;
+    const at = ((Date.now() - t0) / 1000).toFixed(0);
+    const line = `t=${at}s sent=${load.sent.size} redis=${(await usedMb()).toFixed(1)}MB`;
     curve.push(line);
     console.log(`retention: ${line}`);
   }
