@@ -3,6 +3,7 @@ import { bodyLimit } from "hono/body-limit";
 import { log } from "./contract/log";
 import type { PaymentJob, Summary } from "./contract/types";
 import type { AppEnv } from "./env";
+import { lookupAnswer } from "./lookup";
 import { formatCents } from "./money";
 import { isInvalid, MAX_BODY_BYTES, parsePayment, parseWindow } from "./validate";
 
@@ -98,6 +99,18 @@ export function createApp(): Hono<HonoEnv> {
       `{"default":{"totalRequests":${s.default.totalRequests},"totalAmount":${formatCents(s.default.totalCents)}},` +
         `"fallback":{"totalRequests":${s.fallback.totalRequests},"totalAmount":${formatCents(s.fallback.totalCents)}}}`,
     );
+  });
+
+  app.get("/payments/:id", async (c) => {
+    const id = c.req.param("id");
+    try {
+      const [entry, claim] = await Promise.all([c.env.store.ledger.lookup(id), c.env.store.attempts.get(id)]);
+      const a = lookupAnswer(id, entry, claim);
+      return json(a.status, a.body);
+    } catch (err) {
+      log("error", "ledger_unavailable", { error: (err as Error).message });
+      return error(503, "ledger unavailable; retry later");
+    }
   });
 
   app.post("/purge-payments", async (c) => {

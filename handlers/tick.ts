@@ -26,8 +26,28 @@ export function parseHealth(status: number, body: string): HealthBody | null {
  * instance (the processor allows 1 call per 5 s), and shares the answer through the store.
  */
 export async function tick(env: AppEnv): Promise<void> {
-  await Promise.all(PROCESSORS.map((p) => pollOne(env, p)));
+  await Promise.all([...PROCESSORS.map((p) => pollOne(env, p)), compact(env)]);
   await env.view.refresh(true);
+}
+
+/** Most compaction calls per tick: a backlog of old entries is folded over several ticks, not in one long block. */
+const COMPACT_ROUNDS = 10;
+
+/** Applies the store's retention (docs/guarantees.md, "Retention"): the state stays bounded by time. */
+async function compact(env: AppEnv): Promise<void> {
+  const { store, metrics } = env;
+  try {
+    for (let round = 0; round < COMPACT_ROUNDS; round++) {
+      const c = await store.compact();
+      metrics.inc("ledger_entries_folded_total", undefined, c.folded);
+      metrics.inc("attempt_claims_expired_total", undefined, c.expiredClaims);
+      metrics.inc("ledger_records_refused_old_total", undefined, c.refusedOld);
+      if (!c.more) return;
+    }
+  } catch (err) {
+    metrics.inc("compaction_errors_total");
+    log("warn", "compaction_failed", { error: (err as Error).message, hint: "retried on the next tick" });
+  }
 }
 
 async function pollOne(env: AppEnv, p: ProcessorName): Promise<void> {

@@ -164,3 +164,44 @@ describe("fetch handler", () => {
     expect(await nf.json()).toHaveProperty("error");
   });
 });
+
+describe("GET /payments/{correlationId}", () => {
+  const get = (cid: string) => new Request(`http://x/payments/${encodeURIComponent(cid)}`);
+  const cases: { name: string; recorded: boolean; claimed: boolean; status: number; body: Record<string, unknown> }[] =
+    [
+      {
+        name: "recorded: processed at that processor with its requestedAt and amount",
+        recorded: true,
+        claimed: true,
+        status: 200,
+        body: { status: "processed", processor: "fallback", requestedAt: "2025-07-15T12:00:00.000Z", amount: 19.9 },
+      },
+      {
+        name: "claimed only: in flight or in doubt there",
+        recorded: false,
+        claimed: true,
+        status: 200,
+        body: { status: "claimed", processor: "fallback" },
+      },
+      { name: "nothing known: 404", recorded: false, claimed: false, status: 404, body: {} },
+    ];
+  for (const c of cases) {
+    it(c.name, async () => {
+      const store = createMemoryStore();
+      const e = env({}, store);
+      if (c.claimed) await store.attempts.claim(id, "fallback", "job-1");
+      if (c.recorded)
+        await store.ledger.record({
+          correlationId: id,
+          processor: "fallback",
+          requestedAt: Date.UTC(2025, 6, 15, 12),
+          amountCents: 1990,
+        });
+      const res = await handlers.fetch(get(id), e);
+      expect(res.status).toBe(c.status);
+      const body = (await res.json()) as Record<string, unknown>;
+      if (c.status === 404) expect(String(body.error)).toMatch(/queued is not visible yet/);
+      else expect(body).toEqual({ correlationId: id, ...c.body });
+    });
+  }
+});

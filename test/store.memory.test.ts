@@ -2,4 +2,4 @@
 import { createMemoryStore } from "../adapters/stores/memory";
 import { testStore } from "./support/conformance/suite";
 
-testStore("memory", async () => createMemoryStore());
+testStore("memory", async () => createMemoryStore(), { retained: async (r) => createMemoryStore(r) });

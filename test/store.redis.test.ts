@@ -50,6 +50,8 @@ const make = (prefix = `${RUN}${n++}:`) => createRedisStore({ url: redis.url, pr
 
 testStore("redis", () => make(), {
   peer: (s) => make((s as RedisStore).prefix),
+  retained: (retention) =>
+    createRedisStore({ url: redis.url, prefix: `${RUN}${n++}:`, claimIdleMs: CLAIM_IDLE_MS, retention }),
   redeliveryMs: 10_000,
 });
 

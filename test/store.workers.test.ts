@@ -4,7 +4,7 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { cfDelaySeconds } from "../adapters/stores/workers/queue";
-import { shardName, shardOf, sumSummaries } from "../adapters/stores/workers/shards";
+import { shardName, shardOf, sumCompactions, sumSummaries } from "../adapters/stores/workers/shards";
 import type { Store } from "../handlers/contract/types";
 import { testStore } from "./support/conformance/suite";
 import { type Harness, type HarnessStore, pushDelivery, startHarness } from "./support/workers/harness";
@@ -24,7 +24,7 @@ afterAll(async () => {
 
 // Each store is a fresh set of Books objects with a queue of its own; its peer reaches the same objects and
 // queue from the other Worker's isolate. Once on one object, once sharded (claims and ledger spread by
-// correlationId; the summary sums over the shards).
+// correlationId; the summary sums over the shards; compaction runs in every shard).
 for (const shards of [1, 4]) {
   testStore(
     `workers (Durable Objects and Queue, in Miniflare, ${shards} shard${shards > 1 ? "s" : ""})`,
@@ -34,6 +34,7 @@ for (const shards of [1, 4]) {
       peer: async (s: Store) => h.store((s as HarnessStore).books, "b", (s as HarnessStore).shards),
       purgeDropsQueued: false, // a Queue binding has no purge
       retryDelayStepSeconds: 1, // Cloudflare's delays are whole seconds
+      retained: async (r) => h.store(`books-${randomUUID()}`, "a", shards, r),
     },
   );
 }
@@ -93,5 +94,17 @@ describe("workers store: shards", () => {
     expect(sumSummaries([s(1, 1990, 0, 0), s(2, 3, 4, 5), s(0, 0, 1, 9_007_199_254)])).toEqual(
       s(3, 1993, 5, 9_007_199_259),
     );
+  });
+
+  it("the compaction of the shards is their sum; one shard with more left makes the whole have more", () => {
+    const c = (folded: number, expiredClaims: number, more: boolean, refusedOld: number) => ({
+      folded,
+      expiredClaims,
+      more,
+      refusedOld,
+    });
+    expect(sumCompactions([])).toEqual(c(0, 0, false, 0));
+    expect(sumCompactions([c(1, 2, false, 3), c(10, 20, false, 30)])).toEqual(c(11, 22, false, 33));
+    expect(sumCompactions([c(0, 0, false, 0), c(5, 0, true, 1)])).toEqual(c(5, 0, true, 1));
   });
 });

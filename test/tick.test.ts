@@ -44,4 +44,35 @@ describe("scheduled tick", () => {
     expect((await store.health.read()).default.polledAt).toBe(0);
     expect(e.metrics.get("health_polls_total", { processor: "default", result: "network" })).toBe(1);
   });
+
+  it("applies the store's retention: folds old entries, drops expired claims, counts both", async () => {
+    const vars = {
+      PROCESSOR_DEFAULT_URL: "http://127.0.0.1:9",
+      PROCESSOR_FALLBACK_URL: "http://127.0.0.1:9",
+      HEALTH_TIMEOUT_MS: "200",
+      LEDGER_RETENTION_MS: "1000",
+      IDEMPOTENCY_WINDOW_MS: "1000",
+    };
+    const config = loadConfig(vars);
+    const store = createMemoryStore(config.retention);
+    const e = makeEnv(store, config, fetchTransport(config.processorUrls), "d");
+    const old = Date.now() - 60_000;
+    for (let i = 0; i < 3; i++)
+      await store.ledger.record({
+        correlationId: `c${i}`,
+        processor: "default",
+        requestedAt: old + i,
+        amountCents: 10,
+      });
+    await store.attempts.claim("c0", "default", "job");
+    await handlers.scheduled(e);
+    expect(e.metrics.get("ledger_entries_folded_total")).toBe(3);
+    expect((await store.ledger.summary()).default).toEqual({ totalRequests: 3, totalCents: 30 });
+    await store.ledger.record({ correlationId: "late", processor: "default", requestedAt: old, amountCents: 10 });
+    const until = Date.now() + 10_000;
+    while ((await store.attempts.get("c0")) !== null && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+    await handlers.scheduled(e);
+    expect(e.metrics.get("ledger_records_refused_old_total")).toBe(1);
+    expect((await store.ledger.summary()).default.totalRequests).toBe(3);
+  });
 });

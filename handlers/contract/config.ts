@@ -4,7 +4,7 @@
 // variable, the value given and what is allowed. docs/configuration.md is generated from VARS
 // (`npm run docs:config`); a test fails when the committed table differs.
 import type { Level } from "./log";
-import type { ProcessorName } from "./types";
+import type { ProcessorName, Retention } from "./types";
 
 /** Who reads a variable: the Node runtime's API and worker parts (ROLE=all is both), or the Workers runtime. */
 export type Use = "api" | "worker" | "workers";
@@ -132,6 +132,23 @@ export const VARS = {
     unit: "milliseconds",
     meaning: "a dead worker's unacknowledged payments go to another worker after this",
     uses: ["worker"],
+  },
+  IDEMPOTENCY_WINDOW_MS: {
+    kind: "integer",
+    // A payment API's usual window (a day); the contest profile in docker-compose.yml uses 2 minutes.
+    default: 86_400_000,
+    min: 1000,
+    unit: "milliseconds",
+    meaning: "an attempt claim (which processor a correlationId is at) is kept this long; a repeat after it is new",
+    uses: FORWARDING,
+  },
+  LEDGER_RETENTION_MS: {
+    kind: "integer",
+    default: 86_400_000,
+    min: 1000,
+    unit: "milliseconds",
+    meaning: "ledger entries older than this fold into per-100 ms totals (summaries there: exact per bucket)",
+    uses: FORWARDING,
   },
   PROCESSOR_DEFAULT_URL: {
     kind: "url",
@@ -522,6 +539,8 @@ export interface Config {
   store: "memory" | "redis";
   listen: { port: number; host: string; socketPath?: string };
   redis: { url: string; prefix: string; claimIdleMs: number };
+  /** How long attempt claims and exact ledger entries are kept (the state is bounded by time). */
+  retention: Retention;
   processorUrls: Record<ProcessorName, string>;
   router: RouterParams;
   /** Client timeout of a payment request; well above the slowest delay the contest sets (5000 ms). */
@@ -556,6 +575,7 @@ export function loadConfig(env: EnvLike): Config {
     store: v.STORE,
     listen: { port: v.PORT, host: v.HOST, socketPath: v.SOCKET_PATH },
     redis: { url: v.REDIS_URL, prefix: v.REDIS_PREFIX, claimIdleMs: v.REDIS_CLAIM_IDLE_MS },
+    retention: { idempotencyWindowMs: v.IDEMPOTENCY_WINDOW_MS, ledgerRetentionMs: v.LEDGER_RETENTION_MS },
     processorUrls: { default: v.PROCESSOR_DEFAULT_URL, fallback: v.PROCESSOR_FALLBACK_URL },
     router: {
       ...DEFAULT_ROUTER_PARAMS,

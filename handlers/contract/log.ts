@@ -34,3 +34,13 @@ export function log(level: Level, event: string, fields: Record<string, unknown>
     JSON.stringify({ t: new Date(now).toISOString(), level, event, ...fields, ...(suppressed ? { suppressed } : {}) }),
   );
 }
+
+/** A ledger record that came after its bucket was folded: counting it could count a payment twice, so it is not. */
+export function tooOld(e: { correlationId: string; processor: string; requestedAt: number }) {
+  log("error", "ledger_entry_older_than_retention", {
+    correlationId: e.correlationId,
+    processor: e.processor,
+    requestedAt: e.requestedAt,
+    hint: "not counted in our summary; raise LEDGER_RETENTION_MS above the longest store outage",
+  });
+}

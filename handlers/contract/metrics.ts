@@ -105,5 +105,13 @@ export function describeMetrics(m: Metrics) {
   m.describe("duplicates_total", "counter", "queue messages dropped because another request owns the correlationId");
   m.describe("recovered_duplicates_total", "counter", "payments recorded from the processor's own row after a 422");
   m.describe("health_polls_total", "counter", "service-health polls by result");
+  m.describe("ledger_entries_folded_total", "counter", "ledger entries older than the retention folded into buckets");
+  m.describe("attempt_claims_expired_total", "counter", "attempt claims dropped at the end of the idempotency window");
+  m.describe(
+    "ledger_records_refused_old_total",
+    "counter",
+    "records refused as older than the folded horizon (not counted: a longer outage than the retention)",
+  );
+  m.describe("compaction_errors_total", "counter", "compaction runs that failed (retried on the next tick)");
   m.describe("processor_latency_ms", "histogram", "processor latency of stored payments");
 }

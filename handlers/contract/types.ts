@@ -134,10 +134,13 @@ export interface Ledger {
   /**
    * Records a payment. Idempotent by correlationId: a second call for the same id changes nothing and
    * resolves false (the first entry stays, as at the processors). Rejects an entry checkLedgerEntry refuses.
+   * Resolves false too, changing nothing, for an entry older than what compact already folded.
    */
   record(entry: LedgerEntry): Promise<boolean>;
   /** Totals over requestedAt in [from, to], both inclusive, ms precision; open ends when undefined. */
   summary(from?: number, to?: number): Promise<Summary>;
+  /** The entry recorded for `correlationId`, or null: never recorded, or already folded (older than retention). */
+  lookup(correlationId: string): Promise<LedgerEntry | null>;
   purge(): Promise<void>;
 }
 
@@ -234,6 +237,40 @@ export function applyObservation(h: ProcessorHealth, o: Observation): ProcessorH
 }
 
 // ---------------------------------------------------------------------------------------------
+// Retention: the state is bounded by time, not by payment count (docs/guarantees.md, "Retention").
+
+export interface Retention {
+  /** An attempt claim is kept this long after it is taken; a repeat of the correlationId after it is new. */
+  idempotencyWindowMs: number;
+  /**
+   * A ledger entry is kept exactly this long (by requestedAt); older ones fold into per-bucket totals
+   * (count + cents per processor), so old windows stay exact at the bucket's resolution (LEDGER_BUCKET_MS).
+   */
+  ledgerRetentionMs: number;
+}
+
+/**
+ * Width of the buckets old ledger entries fold into: a folded payment counts in a window iff its bucket's start
+ * lies in the window.
+ */
+export const LEDGER_BUCKET_MS = 100;
+
+/** No expiry: what a store does when it is given no Retention (tests and tools that load fixed histories). */
+export const KEEP_FOREVER: Retention = { idempotencyWindowMs: Infinity, ledgerRetentionMs: Infinity };
+
+/** What one compaction did. */
+export interface Compaction {
+  /** Ledger entries folded into bucket totals. */
+  folded: number;
+  /** Attempt claims dropped because their window ended (stores whose claims expire by themselves report 0). */
+  expiredClaims: number;
+  /** True when it stopped at its batch limit: call again for the rest. */
+  more: boolean;
+  /** Records this store instance refused since the last compact because they were older than the horizon. */
+  refusedOld: number;
+}
+
+// ---------------------------------------------------------------------------------------------
 // Everything a runtime hands the handlers.
 
 export interface Store {
@@ -244,6 +281,12 @@ export interface Store {
   readonly health: HealthStore;
   /** Wipes ledger, attempts, health and (where the adapter can) queued messages. */
   purge(): Promise<void>;
+  /**
+   * Applies the store's Retention once, on at most a batch of entries: folds ledger entries older than the
+   * retention into bucket totals and drops expired claims. From then on a record older than the folded
+   * horizon is refused (resolves false: it cannot be told from one already folded). Run from the tick.
+   */
+  compact(): Promise<Compaction>;
   close(): Promise<void>;
 }
 

@@ -22,11 +22,11 @@ export interface Runtime {
   close(): Promise<void>;
 }
 
-/** The store Config.store names (STORE, with REDIS_URL, REDIS_PREFIX, REDIS_CLAIM_IDLE_MS). */
+/** The store Config.store names (STORE, with REDIS_URL, REDIS_PREFIX, REDIS_CLAIM_IDLE_MS, the retention). */
 export async function storeFromConfig(config: Config): Promise<NodeStore> {
-  if (config.store === "memory") return createMemoryStore();
+  if (config.store === "memory") return createMemoryStore(config.retention);
   const { createRedisStore } = await import("../../stores/redis");
-  return createRedisStore(config.redis);
+  return createRedisStore({ ...config.redis, retention: config.retention });
 }
 
 /**

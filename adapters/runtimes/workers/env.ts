@@ -46,7 +46,12 @@ export function appEnv(bindings: WorkerBindings, waitUntil: (p: Promise<unknown>
     for (const [k, v] of Object.entries(bindings)) if (typeof v === "string") vars[k] = v;
     const config = loadConfig(vars);
     configureLog(config.logLevel);
-    const store = createWorkersStore({ books: bindings.BOOKS, queue: bindings.PAYMENTS, shards: config.booksShards });
+    const store = createWorkersStore({
+      books: bindings.BOOKS,
+      queue: bindings.PAYMENTS,
+      shards: config.booksShards,
+      retention: config.retention,
+    });
     env = makeEnv(store, config, fetchTransport(config.processorUrls), `worker-${crypto.randomUUID().slice(0, 8)}`);
     envs.set(bindings, env);
   }

@@ -1,4 +1,6 @@
+import { tooOld } from "../../../handlers/contract/log";
 import {
+  LEDGER_BUCKET_MS as B,
   checkLedgerEntry,
   type Ledger,
   type LedgerEntry,
@@ -11,17 +13,14 @@ import {
 class SortedTimes {
   times: number[] = [];
   cents: number[] = [];
+  ids: string[] = [];
 
-  insert(t: number, c: number) {
+  insert(t: number, c: number, id: string) {
     let i = this.times.length;
     while (i > 0 && this.times[i - 1]! > t) i--;
-    if (i === this.times.length) {
-      this.times.push(t);
-      this.cents.push(c);
-      return;
-    }
     this.times.splice(i, 0, t);
     this.cents.splice(i, 0, c);
+    this.ids.splice(i, 0, id);
   }
 
   /** First index whose time is >= t (or > t when `after`). */
@@ -44,31 +43,121 @@ class SortedTimes {
     for (let i = start; i < end; i++) cents += this.cents[i]!;
     return { totalRequests: Math.max(0, end - start), totalCents: cents };
   }
+
+  /** Removes and returns the first n entries. */
+  shift(n: number) {
+    return { times: this.times.splice(0, n), cents: this.cents.splice(0, n), ids: this.ids.splice(0, n) };
+  }
 }
 
-export function createMemoryLedger(): Ledger {
-  let ids = new Set<string>();
-  let byProcessor = new Map<ProcessorName, SortedTimes>(PROCESSORS.map((p) => [p, new SortedTimes()]));
+interface Bucket {
+  n: number;
+  c: number;
+}
+
+export interface MemoryLedger extends Ledger {
+  /** Folds up to `limit` entries with requestedAt below `horizon` (a bucket boundary) into bucket totals. */
+  fold(horizon: number, limit: number): { folded: number; more: boolean };
+  /** Records refused as older than the horizon since the last call. */
+  takeRefused(): number;
+}
+
+export function createMemoryLedger(): MemoryLedger {
+  let ids = new Map<string, LedgerEntry>();
+  let byProcessor = new Map<ProcessorName, SortedTimes>();
+  let folded = new Map<ProcessorName, Map<number, Bucket>>();
+  let horizon = -Infinity;
+  let refused = 0;
+  const reset = () => {
+    ids = new Map();
+    byProcessor = new Map(PROCESSORS.map((p) => [p, new SortedTimes()]));
+    folded = new Map(PROCESSORS.map((p) => [p, new Map()]));
+    horizon = -Infinity;
+  };
+  reset();
+
+  /** Folded buckets b with bLo <= b < bHi (the same rule as the Redis store's tree: an edge is its bucket's start). */
+  const foldedTotal = (p: ProcessorName, bLo: number, bHi: number) => {
+    let n = 0,
+      c = 0;
+    for (const [b, t] of folded.get(p)!) {
+      if (b >= bLo && b < bHi) {
+        n += t.n;
+        c += t.c;
+      }
+    }
+    return { n, c };
+  };
 
   return {
     async record(e: LedgerEntry) {
       checkLedgerEntry(e);
+      if (e.requestedAt < horizon) {
+        refused++;
+        tooOld(e);
+        return false;
+      }
       if (ids.has(e.correlationId)) return false;
-      ids.add(e.correlationId);
-      byProcessor.get(e.processor)!.insert(e.requestedAt, e.amountCents);
+      ids.set(e.correlationId, {
+        correlationId: e.correlationId,
+        processor: e.processor,
+        requestedAt: e.requestedAt,
+        amountCents: e.amountCents,
+      });
+      byProcessor.get(e.processor)!.insert(e.requestedAt, e.amountCents, e.correlationId);
       return true;
     },
+    async lookup(id: string) {
+      const e = ids.get(id);
+      return e ? { ...e } : null;
+    },
     async summary(from = -Infinity, to = Infinity): Promise<Summary> {
-      if (from > to)
-        return { default: { totalRequests: 0, totalCents: 0 }, fallback: { totalRequests: 0, totalCents: 0 } };
-      return {
-        default: byProcessor.get("default")!.total(from, to),
-        fallback: byProcessor.get("fallback")!.total(from, to),
-      };
+      const out = {} as Summary;
+      // Entries sit on whole ms: [from, to] == (lo, hi]. An edge older than the horizon moves to the end of its
+      // bucket (the Redis store's rule): a folded payment counts iff its bucket's start is in the window.
+      const edge = (t: number) => (t < horizon ? Math.floor(t / B) * B + B - 1 : t);
+      const lo = edge(Math.ceil(from) - 1),
+        hi = edge(Math.floor(to));
+      for (const p of PROCESSORS) {
+        if (hi <= lo) {
+          out[p] = { totalRequests: 0, totalCents: 0 };
+          continue;
+        }
+        const live = byProcessor.get(p)!.total(lo + 1, hi);
+        const old = foldedTotal(p, Math.floor(lo / B) + 1, Math.floor(hi / B) + 1);
+        out[p] = { totalRequests: live.totalRequests + old.n, totalCents: live.totalCents + old.c };
+      }
+      return out;
     },
     async purge() {
-      ids = new Set();
-      byProcessor = new Map(PROCESSORS.map((p) => [p, new SortedTimes()]));
+      reset();
+    },
+    takeRefused() {
+      const n = refused;
+      refused = 0;
+      return n;
+    },
+    fold(h: number, limit: number) {
+      horizon = Math.max(horizon, h);
+      let n = 0;
+      let more = false;
+      for (const p of PROCESSORS) {
+        const s = byProcessor.get(p)!;
+        const count = Math.min(s.bound(horizon, false), limit - n);
+        const gone = s.shift(count);
+        const buckets = folded.get(p)!;
+        for (let i = 0; i < count; i++) {
+          const b = Math.floor(gone.times[i]! / B);
+          const t = buckets.get(b) ?? { n: 0, c: 0 };
+          t.n++;
+          t.c += gone.cents[i]!;
+          buckets.set(b, t);
+          ids.delete(gone.ids[i]!);
+        }
+        n += count;
+        if (s.bound(horizon, false) > 0) more = true;
+      }
+      return { folded: n, more };
     },
   };
 }

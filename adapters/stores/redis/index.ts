@@ -2,8 +2,8 @@
 
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
-import type { NodeStore, PaymentJob } from "../../../handlers/contract/types";
-import { RedisAttempts } from "./attempts";
+import { KEEP_FOREVER, type NodeStore, type PaymentJob, type Retention } from "../../../handlers/contract/types";
+import { deleteMatching, RedisAttempts } from "./attempts";
 import { connect } from "./connect";
 import { RedisHealth } from "./health";
 import { dataKeys, GROUP, keysFor } from "./keys";
@@ -22,6 +22,8 @@ export interface RedisStoreOptions {
   claimIdleMs?: number;
   /** Longest wait between checks for due retries. Default 100 ms. */
   promoteEveryMs?: number;
+  /** Claim window and ledger retention; default: keep everything. */
+  retention?: Retention;
 }
 
 export interface RedisStore extends NodeStore {
@@ -48,17 +50,23 @@ export async function createRedisStore(opts: RedisStoreOptions = {}): Promise<Re
       promoteEveryMs: opts.promoteEveryMs ?? 100,
     });
     await queue.ensureGroup();
-    const ledger = new RedisLedger(conn, k);
+    const retention = opts.retention ?? KEEP_FOREVER;
+    const ledger = new RedisLedger(conn, k, retention.ledgerRetentionMs);
     return {
       name: "redis",
       prefix,
       queue,
       ledger,
-      attempts: new RedisAttempts(conn, k),
+      attempts: new RedisAttempts(conn, k, retention.idempotencyWindowMs),
       health: new RedisHealth(conn, k),
       /** One script: everything goes at once, and the group is back before any other command runs. */
       async purge() {
         await WIPE.run(conn, dataKeys(k), [GROUP]);
+        await deleteMatching(conn, k.attemptPattern);
+      },
+      /** Claims expire by their TTL (Redis frees them itself), so only the ledger has work here. */
+      async compact() {
+        return { ...(await ledger.compact()), expiredClaims: 0 };
       },
       /** Stops this store's consumers (giving back what they hold), then closes the connection. */
       async close() {

@@ -12,14 +12,20 @@ export function keysFor(prefix: string) {
     delayed: `${prefix}q:delayed`,
     /** Entries that could not be parsed, kept for a human instead of looping forever. */
     dead: `${prefix}q:dead`,
-    /** Set of recorded correlationIds (ledger idempotency). */
+    /** Hash of recorded correlationIds -> `processor:cents` (ledger idempotency, and lookups of one payment). */
     ledgerIds: `${prefix}l:ids`,
     /** Per processor: sorted set of `correlationId:cents` by requestedAt ms. */
     ledgerEntries: perProcessor("l:z"),
     /** Per processor: hash of cents per node of a 16-ary tree over 100 ms buckets (see scripts.ts). */
     ledgerCents: perProcessor("l:c"),
-    /** Hash correlationId -> `processor|owner`. */
-    attempts: `${prefix}att`,
+    /** Per processor: the same tree of counts, of the entries folded out of `ledgerEntries` by compaction. */
+    ledgerCounts: perProcessor("l:n"),
+    /** Epoch ms below which every entry is (being) folded; a record older than it is refused. */
+    ledgerHorizon: `${prefix}l:horizon`,
+    /** One string per claim, `processor|owner`, expiring with the idempotency window (see attempts.ts). */
+    attempt: (correlationId: string) => `${prefix}att:${correlationId}`,
+    /** What SCAN matches to find every claim (purge). */
+    attemptPattern: `${prefix}att:*`,
     health: perProcessor("h"),
     healthLock: perProcessor("h:lock"),
   };
@@ -27,7 +33,10 @@ export function keysFor(prefix: string) {
 
 export type Keys = ReturnType<typeof keysFor>;
 
-/** Every key purge wipes (all but the polling locks, which guard the processors' rate limit, not our data). */
+/**
+ * Every fixed-name key purge wipes (all but the polling locks, which guard the processors' rate limit, not our
+ * data); the per-claim keys are found with SCAN (attemptPattern).
+ */
 export function dataKeys(k: Keys): string[] {
   const procs: ProcessorName[] = ["default", "fallback"];
   return [
@@ -35,7 +44,7 @@ export function dataKeys(k: Keys): string[] {
     k.delayed,
     k.dead,
     k.ledgerIds,
-    k.attempts,
-    ...procs.flatMap((p) => [k.ledgerEntries(p), k.ledgerCents(p), k.health(p)]),
+    k.ledgerHorizon,
+    ...procs.flatMap((p) => [k.ledgerEntries(p), k.ledgerCents(p), k.ledgerCounts(p), k.health(p)]),
   ];
 }

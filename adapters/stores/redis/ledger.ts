@@ -1,18 +1,22 @@
 // Ledger on Redis: idempotent record and a summary whose cost is independent of how many payments it covers.
+import { tooOld } from "../../../handlers/contract/log";
 import {
+  type Compaction,
   checkLedgerEntry,
+  LEDGER_BUCKET_MS,
   type Ledger,
   type LedgerEntry,
   PROCESSORS,
+  type ProcessorName,
   type Summary,
 } from "../../../handlers/contract/types";
 import type { RedisConn } from "./connect";
 import type { Keys } from "./keys";
-import { RECORD, SUMMARY } from "./scripts";
+import { COMPACT, RECORD, SUMMARY } from "./scripts";
 
 // The data layout (see scripts.ts): every process sharing a prefix must use the same values.
-/** Bucket width (ms): a summary scans at most half a bucket of entries per window end. */
-export const BUCKET_MS = 100;
+/** Bucket width (ms): a summary scans at most half a bucket of entries per window end; also the folding unit. */
+export const BUCKET_MS = LEDGER_BUCKET_MS;
 /** Tree fan-out and depth: a record touches LEVELS nodes; a summary reads at most (FANOUT-1) per level. */
 export const FANOUT = 16;
 export const LEVELS = 10;
@@ -24,13 +28,48 @@ const LAYOUT = [BUCKET_MS, FANOUT, LEVELS];
 export class RedisLedger implements Ledger {
   private readonly recordKeys: string[];
   private readonly summaryKeys: string[];
+  private readonly compactKeys: string[];
+  private readonly allKeys: string[];
+  private readonly ids: string;
+  private readonly entries: Record<ProcessorName, string>;
 
   constructor(
     private readonly conn: RedisConn,
     k: Keys,
+    private readonly retentionMs = Infinity,
   ) {
-    this.summaryKeys = PROCESSORS.flatMap((p) => [k.ledgerEntries(p), k.ledgerCents(p)]);
-    this.recordKeys = [k.ledgerIds, ...this.summaryKeys];
+    this.summaryKeys = [
+      ...PROCESSORS.flatMap((p) => [k.ledgerEntries(p), k.ledgerCents(p), k.ledgerCounts(p)]),
+      k.ledgerHorizon,
+    ];
+    this.recordKeys = [
+      k.ledgerIds,
+      ...PROCESSORS.flatMap((p) => [k.ledgerEntries(p), k.ledgerCents(p)]),
+      k.ledgerHorizon,
+    ];
+    this.compactKeys = [
+      k.ledgerIds,
+      k.ledgerHorizon,
+      ...PROCESSORS.flatMap((p) => [k.ledgerEntries(p), k.ledgerCounts(p)]),
+    ];
+    this.allKeys = [k.ledgerIds, ...this.summaryKeys];
+    this.ids = k.ledgerIds;
+    this.entries = { default: k.ledgerEntries("default"), fallback: k.ledgerEntries("fallback") };
+  }
+
+  private refusedOld = 0;
+
+  /** Folds up to `limit` entries older than the retention into bucket totals (COMPACT in scripts.ts). */
+  async compact(limit = 5000): Promise<Omit<Compaction, "expiredClaims">> {
+    const refusedOld = this.refusedOld;
+    this.refusedOld = 0;
+    if (!Number.isFinite(this.retentionMs)) return { folded: 0, more: false, refusedOld };
+    const [folded, more] = await COMPACT.run<number[]>(this.conn, this.compactKeys, [
+      ...LAYOUT,
+      this.retentionMs,
+      limit,
+    ]);
+    return { folded: Number(folded), more: Number(more) === 1, refusedOld };
   }
 
   /**
@@ -78,7 +117,24 @@ export class RedisLedger implements Ledger {
     const args: (string | number)[] = [...LAYOUT];
     for (const e of entries) args.push(e.processor, e.correlationId, e.requestedAt, e.amountCents);
     const out = await RECORD.run<number[]>(this.conn, this.recordKeys, args);
-    return out.map((x) => Number(x) === 1);
+    return out.map((x, i) => {
+      if (Number(x) === 2) {
+        this.refusedOld++;
+        tooOld(entries[i]!);
+      }
+      return Number(x) === 1;
+    });
+  }
+
+  /** The entry of `correlationId` while it is held exactly (not yet folded), else null. */
+  async lookup(correlationId: string): Promise<LedgerEntry | null> {
+    const v = await this.conn.sendCommand<string | null>(["HGET", this.ids, correlationId]);
+    if (v == null) return null;
+    const [processor, cents] = v.split(":") as [ProcessorName, string];
+    const member = `${correlationId}:${cents}`;
+    const score = await this.conn.sendCommand<string | null>(["ZSCORE", this.entries[processor], member]);
+    if (score == null) return null; // folded between the two reads
+    return { correlationId, processor, requestedAt: Number(score), amountCents: Number(cents) };
   }
 
   async summary(from?: number, to?: number): Promise<Summary> {
@@ -96,7 +152,7 @@ export class RedisLedger implements Ledger {
   }
 
   async purge(): Promise<void> {
-    await this.conn.sendCommand(["DEL", ...this.recordKeys]);
+    await this.conn.sendCommand(["DEL", ...this.allKeys]);
   }
 }
 

@@ -163,19 +163,25 @@ local function node(l, j) return l .. ':' .. j end
 
 /**
  * Records many entries; ARGV = B, F, L, then groups of 4: processor, correlationId, requestedAt ms, cents.
- * KEYS = ids, entries default, cents default, entries fallback, cents fallback. Returns 1/0 per entry
- * (0 = correlationId already recorded).
+ * KEYS = ids, entries default, cents default, entries fallback, cents fallback, horizon. Returns per entry
+ * 1 (recorded), 0 (correlationId already recorded) or 2 (older than the folded horizon: refused).
+ * allow-oom: a record follows a payment a processor already took (its claim, refused under OOM, came first), so
+ * it must not be refused; what it can add above maxmemory is bounded by the payments in flight.
  */
 export const RECORD = new Script(
   "record",
-  `${TREE}
+  `#!lua flags=allow-oom
+${TREE}
 local keys = { default = {KEYS[2], KEYS[3]}, fallback = {KEYS[4], KEYS[5]} }
 local deltas = { default = {}, fallback = {} }
+local horizon = tonumber(redis.call('GET', KEYS[6]) or '-1')
 local out = {}
 for j = 4, #ARGV, 4 do
   local proc, id, cents = ARGV[j], ARGV[j + 1], tonumber(ARGV[j + 3])
   local k, d = keys[proc], deltas[proc]
-  if k and redis.call('SADD', KEYS[1], id) == 1 then
+  if k and tonumber(ARGV[j + 2]) < horizon then
+    out[#out + 1] = 2
+  elseif k and redis.call('HSETNX', KEYS[1], id, proc .. ':' .. ARGV[j + 3]) == 1 then
     redis.call('ZADD', k[1], ARGV[j + 2], id .. ':' .. ARGV[j + 3])
     local idx = math.floor(tonumber(ARGV[j + 2]) / B)
     for l = 0, L - 1 do
@@ -198,8 +204,9 @@ return out
 
 /**
  * ARGV = B, F, L, lo, hi: totals over requestedAt in (lo, hi]; '' = open end.
- * KEYS = entries default, cents default, entries fallback, cents fallback.
- * Returns {default count, default cents, fallback count, fallback cents}.
+ * KEYS = per processor (default, then fallback): entries, cents, folded counts; then the horizon.
+ * Returns {default count, default cents, fallback count, fallback cents}. Counts are the entries still held
+ * plus the folded buckets in (floor(lo/B), floor(hi/B)]; the cents tree holds every payment.
  */
 export const SUMMARY = new Script(
   "summary",
@@ -233,7 +240,8 @@ local function upto(zk, ck, t)
   local b = math.floor(t / B)
   local first, last, at = num(b * B), num((b + 1) * B - 1), num(t)
   local c, sign, scan
-  if redis.call('ZCOUNT', zk, first, at) <= redis.call('ZCOUNT', zk, '(' .. at, last) then
+  -- Ties take the second side: for t at a bucket's end that is before(b + 1), right even once b is folded.
+  if redis.call('ZCOUNT', zk, first, at) < redis.call('ZCOUNT', zk, '(' .. at, last) then
     c, sign, scan = before(ck, b), 1, redis.call('ZRANGEBYSCORE', zk, first, at)
   else
     c, sign, scan = before(ck, b + 1), -1, redis.call('ZRANGEBYSCORE', zk, '(' .. at, last)
@@ -242,13 +250,33 @@ local function upto(zk, ck, t)
   return c
 end
 local lo, hi = tonumber(ARGV[4]), tonumber(ARGV[5])
+-- An edge older than the horizon moves to the end of its bucket: a folded payment counts iff its bucket's
+-- start is in the window, and the entries not yet folded there follow the same rule.
+local horizon = tonumber(redis.call('GET', KEYS[7]) or '-1')
+local function edge(t)
+  if t and t < horizon then return math.floor(t / B) * B + B - 1 end
+  return t
+end
+lo, hi = edge(lo), edge(hi)
 local zlo, zhi = '-inf', '+inf'
 if lo then zlo = '(' .. num(lo) end
 if hi then zhi = num(hi) end
+-- Folded entries in buckets [0, floor(t / B)] (nil = all).
+local function folded(nk, t)
+  if t == nil then
+    local top = {}
+    for j = 0, F - 1 do top[#top + 1] = node(L - 1, j) end
+    return sum(nk, top)
+  end
+  if t < 0 then return 0 end
+  return before(nk, math.floor(t / B) + 1)
+end
 local out = {}
-for base = 0, 2, 2 do
-  local zk, ck = KEYS[base + 1], KEYS[base + 2]
-  out[#out + 1] = redis.call('ZCOUNT', zk, zlo, zhi)
+for base = 0, 3, 3 do
+  local zk, ck, nk = KEYS[base + 1], KEYS[base + 2], KEYS[base + 3]
+  local n = redis.call('ZCOUNT', zk, zlo, zhi) + folded(nk, hi)
+  if lo then n = n - folded(nk, lo) end
+  out[#out + 1] = n
   local c = upto(zk, ck, hi)
   if lo then c = c - upto(zk, ck, lo) end
   out[#out + 1] = c
@@ -257,17 +285,58 @@ return out
 `,
 );
 
+/**
+ * Folds entries older than the retention into the count tree: ARGV = B, F, L, retentionMs, limit.
+ * KEYS = ids, horizon, then per processor (default, fallback): entries, folded counts. The horizon (server
+ * clock - retention, down to a bucket boundary) only moves forward and is set first, so a record older than it
+ * is refused from now on. Each entry leaves the sorted set and the id set and enters the count tree in this one
+ * step, so it is counted exactly once. allow-oom: it frees more than it writes. Returns {folded, more}.
+ */
+export const COMPACT = new Script(
+  "compact",
+  `#!lua flags=allow-oom
+${NOW_MS}${TREE}
+local h = math.floor((now - tonumber(ARGV[4])) / B) * B
+local held = tonumber(redis.call('GET', KEYS[2]) or '-1')
+if h > held then redis.call('SET', KEYS[2], num(h)) else h = held end
+local limit, done, more = tonumber(ARGV[5]), 0, 0
+for base = 3, 5, 2 do
+  local zk, nk = KEYS[base], KEYS[base + 1]
+  local old = redis.call('ZRANGEBYSCORE', zk, '-inf', '(' .. num(h), 'WITHSCORES', 'LIMIT', 0, limit - done)
+  local d, members = {}, {}
+  for i = 1, #old, 2 do
+    local m = old[i]
+    members[#members + 1] = m
+    redis.call('HDEL', KEYS[1], string.match(m, '^(.*):%d+$'))
+    local idx = math.floor(tonumber(old[i + 1]) / B)
+    for l = 0, L - 1 do
+      local f = node(l, idx)
+      d[f] = (d[f] or 0) + 1
+      idx = math.floor(idx / F)
+    end
+  end
+  for i = 1, #members, 1000 do
+    redis.call('ZREM', zk, unpack(members, i, math.min(i + 999, #members)))
+  end
+  for f, n in pairs(d) do redis.call('HINCRBY', nk, f, n) end
+  done = done + #members
+end
+if done >= limit then more = 1 end
+return {done, more}
+`,
+);
+
 // ---------------------------------------------------------------------------------------------
-// Attempts: one hash correlationId -> "processor|owner".
+// Attempts: one string per claim, "processor|owner", with the idempotency window as its TTL.
 
 export const RELEASE = new Script(
   "release",
   `
-local v = redis.call('HGET', KEYS[1], ARGV[1])
+local v = redis.call('GET', KEYS[1])
 if not v then return 0 end
 local bar = string.find(v, '|', 1, true)
-if bar and string.sub(v, bar + 1) == ARGV[2] then
-  redis.call('HDEL', KEYS[1], ARGV[1])
+if bar and string.sub(v, bar + 1) == ARGV[1] then
+  redis.call('DEL', KEYS[1])
   return 1
 end
 return 0
@@ -294,7 +363,19 @@ return 1
 `,
 );
 
-export const ALL_SCRIPTS = [SETTLE, PROMOTE, RECLAIM, DEPTH, WIPE, FORGET_CONSUMER, RECORD, SUMMARY, RELEASE, OBSERVE];
+export const ALL_SCRIPTS = [
+  SETTLE,
+  PROMOTE,
+  RECLAIM,
+  DEPTH,
+  WIPE,
+  FORGET_CONSUMER,
+  RECORD,
+  SUMMARY,
+  COMPACT,
+  RELEASE,
+  OBSERVE,
+];
 
 /** Loads every script once at start so the first EVALSHA of each hits. */
 export async function loadScripts(conn: RedisConn): Promise<void> {

@@ -1,7 +1,10 @@
 import { DurableObject } from "cloudflare:workers";
+import { tooOld } from "../../../handlers/contract/log";
 import {
   type AttemptClaim,
   applyObservation,
+  LEDGER_BUCKET_MS as B,
+  type Compaction,
   checkLedgerEntry,
   emptyHealth,
   type HealthState,
@@ -10,6 +13,7 @@ import {
   type PollResult,
   type ProcessorHealth,
   type ProcessorName,
+  type Retention,
   type Summary,
 } from "../../../handlers/contract/types";
 import type { DurableObjectState, SqlStorage } from "./bindings";
@@ -22,10 +26,12 @@ import type { DurableObjectState, SqlStorage } from "./bindings";
 export interface BooksApi {
   record(entry: LedgerEntry): boolean;
   summary(from?: number, to?: number): Summary;
+  lookup(correlationId: string): LedgerEntry | null;
   purgeLedger(): void;
 
   getClaim(correlationId: string): AttemptClaim | null;
-  claim(correlationId: string, processor: ProcessorName, owner: string): AttemptClaim;
+  /** `windowMs`: how long the claim lasts (the idempotency window; omitted: for ever). */
+  claim(correlationId: string, processor: ProcessorName, owner: string, windowMs?: number): AttemptClaim;
   release(correlationId: string, owner: string): boolean;
   purgeAttempts(): void;
 
@@ -36,12 +42,19 @@ export interface BooksApi {
   purgeHealth(): void;
 
   purgeAll(): void;
+  /**
+   * Folds ledger rows older than the retention into bucket rows and deletes expired claims. `at`: the time the
+   * horizon is taken from (default now; the store gives all its shards one, so they fold alike).
+   */
+  compact(retention: Retention, at?: number): Compaction;
 }
 
 // Storage layout (one SQLite database per object; the app uses BOOKS_SHARDS objects, see store.ts):
 //   ledger   one row per recorded payment; the primary key makes record() idempotent by correlationId,
 //            the covering index answers a summary window with one range scan and no table lookups.
-//   attempts one row per claimed correlationId.
+//   ledger_buckets  per processor and 100 ms bucket: count and cents of the rows folded out of `ledger`.
+//   meta     the folding horizon (epoch ms; a record older than it is refused).
+//   claims   one row per claimed correlationId, with its expiry (epoch ms).
 //   health   one row per processor: the ProcessorHealth record as JSON.
 //   locks    one row per polling lock: expiry (epoch ms) and holder.
 const SCHEMA = [
@@ -49,7 +62,12 @@ const SCHEMA = [
      correlation_id TEXT PRIMARY KEY, processor TEXT NOT NULL,
      requested_at INTEGER NOT NULL, amount_cents INTEGER NOT NULL)`,
   `CREATE INDEX IF NOT EXISTS ledger_by_time ON ledger (requested_at, processor, amount_cents)`,
-  `CREATE TABLE IF NOT EXISTS attempts (correlation_id TEXT PRIMARY KEY, processor TEXT NOT NULL, owner TEXT NOT NULL)`,
+  `CREATE TABLE IF NOT EXISTS ledger_buckets (processor TEXT NOT NULL, bucket INTEGER NOT NULL,
+     n INTEGER NOT NULL, cents INTEGER NOT NULL, PRIMARY KEY (processor, bucket))`,
+  `CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL)`,
+  `CREATE TABLE IF NOT EXISTS claims (correlation_id TEXT PRIMARY KEY, processor TEXT NOT NULL, owner TEXT NOT NULL,
+     until INTEGER NOT NULL)`,
+  `CREATE INDEX IF NOT EXISTS claims_by_until ON claims (until)`,
   `CREATE TABLE IF NOT EXISTS health (processor TEXT PRIMARY KEY, state TEXT NOT NULL)`,
   `CREATE TABLE IF NOT EXISTS locks (name TEXT PRIMARY KEY, until INTEGER NOT NULL, owner TEXT NOT NULL)`,
 ];
@@ -75,8 +93,20 @@ export class Books extends DurableObject implements BooksApi {
 
   // ---- ledger
 
+  private refusedOld = 0;
+
+  private horizon(): number {
+    const r = this.sql.exec<{ value: number }>("SELECT value FROM meta WHERE name = 'horizon'").toArray()[0];
+    return r ? r.value : Number.MIN_SAFE_INTEGER;
+  }
+
   record(e: LedgerEntry): boolean {
     checkLedgerEntry(e);
+    if (e.requestedAt < this.horizon()) {
+      this.refusedOld++;
+      tooOld(e);
+      return false;
+    }
     const inserted = this.sql
       .exec(
         "INSERT INTO ledger VALUES (?, ?, ?, ?) ON CONFLICT (correlation_id) DO NOTHING RETURNING 1",
@@ -94,18 +124,70 @@ export class Books extends DurableObject implements BooksApi {
       default: { totalRequests: 0, totalCents: 0 },
       fallback: { totalRequests: 0, totalCents: 0 },
     };
+    // [from, to] == (lo, hi] on whole ms. An edge older than the horizon moves to the end of its bucket, the rule
+    // of every store: a folded payment counts iff its bucket's start is in the window.
+    const horizon = this.horizon();
+    const edge = (t: number) => (t < horizon ? Math.floor(t / B) * B + B - 1 : t);
+    const lo = edge(from === undefined ? Number.MIN_SAFE_INTEGER : Math.ceil(from) - 1);
+    const hi = edge(to === undefined ? Number.MAX_SAFE_INTEGER : Math.floor(to));
+    if (hi <= lo) return out;
     const rows = this.sql.exec<{ processor: string; n: number; cents: number }>(
-      "SELECT processor, COUNT(*) AS n, SUM(amount_cents) AS cents FROM ledger WHERE requested_at BETWEEN ? AND ? " +
-        "GROUP BY processor",
-      from ?? Number.MIN_SAFE_INTEGER,
-      to ?? Number.MAX_SAFE_INTEGER,
+      "SELECT processor, SUM(n) AS n, SUM(cents) AS cents FROM (" +
+        "SELECT processor, COUNT(*) AS n, SUM(amount_cents) AS cents FROM ledger " +
+        "WHERE requested_at > ? AND requested_at <= ? GROUP BY processor UNION ALL " +
+        "SELECT processor, SUM(n), SUM(cents) FROM ledger_buckets WHERE bucket > ? AND bucket <= ? GROUP BY processor" +
+        ") GROUP BY processor",
+      lo,
+      hi,
+      Math.floor(lo / B),
+      Math.floor(hi / B),
     );
     for (const r of rows) out[processor(r.processor)] = { totalRequests: r.n, totalCents: r.cents };
     return out;
   }
 
+  lookup(correlationId: string): LedgerEntry | null {
+    const r = this.sql
+      .exec<{ processor: string; requested_at: number; amount_cents: number }>(
+        "SELECT processor, requested_at, amount_cents FROM ledger WHERE correlation_id = ?",
+        String(correlationId),
+      )
+      .toArray()[0];
+    return r
+      ? {
+          correlationId: String(correlationId),
+          processor: processor(r.processor),
+          requestedAt: r.requested_at,
+          amountCents: r.amount_cents,
+        }
+      : null;
+  }
+
   purgeLedger(): void {
     this.sql.exec("DELETE FROM ledger");
+    this.sql.exec("DELETE FROM ledger_buckets");
+    this.sql.exec("DELETE FROM meta");
+  }
+
+  compact(retention: Retention, at?: number): Compaction {
+    const now = Date.now();
+    const refusedOld = this.refusedOld;
+    this.refusedOld = 0;
+    const expiredClaims = this.sql.exec("DELETE FROM claims WHERE until <= ? RETURNING 1", now).toArray().length;
+    if (!Number.isFinite(retention.ledgerRetentionMs)) return { folded: 0, expiredClaims, more: false, refusedOld };
+    const h = Math.max(this.horizon(), Math.floor(((at ?? now) - retention.ledgerRetentionMs) / B) * B);
+    this.sql.exec("INSERT OR REPLACE INTO meta VALUES ('horizon', ?)", h);
+    // A bound JS number may arrive as a REAL: the CAST truncates, which is the floor for non-negative times.
+    this.sql.exec(
+      "INSERT INTO ledger_buckets SELECT processor, CAST(requested_at / ? AS INTEGER) AS b, COUNT(*), " +
+        "SUM(amount_cents) FROM ledger " +
+        "WHERE requested_at < ? GROUP BY processor, b " +
+        "ON CONFLICT (processor, bucket) DO UPDATE SET n = n + excluded.n, cents = cents + excluded.cents",
+      B,
+      h,
+    );
+    const folded = this.sql.exec("DELETE FROM ledger WHERE requested_at < ? RETURNING 1", h).toArray().length;
+    return { folded, expiredClaims, more: false, refusedOld };
   }
 
   // ---- attempt registry
@@ -113,19 +195,26 @@ export class Books extends DurableObject implements BooksApi {
   getClaim(correlationId: string): AttemptClaim | null {
     const rows = this.sql
       .exec<{ processor: ProcessorName; owner: string }>(
-        "SELECT processor, owner FROM attempts WHERE correlation_id = ?",
+        "SELECT processor, owner FROM claims WHERE correlation_id = ? AND until > ?",
         String(correlationId),
+        Date.now(),
       )
       .toArray();
     return rows[0] ? { processor: rows[0].processor, owner: rows[0].owner } : null;
   }
 
-  claim(correlationId: string, p: ProcessorName, owner: string): AttemptClaim {
+  claim(correlationId: string, p: ProcessorName, owner: string, windowMs?: number): AttemptClaim {
+    const now = Date.now();
+    const until = windowMs === undefined || !Number.isFinite(windowMs) ? Number.MAX_SAFE_INTEGER : now + windowMs;
+    // An expired claim is replaced as if absent.
     this.sql.exec(
-      "INSERT INTO attempts VALUES (?, ?, ?) ON CONFLICT (correlation_id) DO NOTHING",
+      "INSERT INTO claims VALUES (?, ?, ?, ?) ON CONFLICT (correlation_id) DO UPDATE SET " +
+        "processor = excluded.processor, owner = excluded.owner, until = excluded.until WHERE claims.until <= ?",
       String(correlationId),
       processor(p),
       String(owner),
+      until,
+      now,
     );
     return this.getClaim(correlationId)!;
   }
@@ -134,16 +223,17 @@ export class Books extends DurableObject implements BooksApi {
     return (
       this.sql
         .exec(
-          "DELETE FROM attempts WHERE correlation_id = ? AND owner = ? RETURNING 1",
+          "DELETE FROM claims WHERE correlation_id = ? AND owner = ? AND until > ? RETURNING 1",
           String(correlationId),
           String(owner),
+          Date.now(),
         )
         .toArray().length === 1
     );
   }
 
   purgeAttempts(): void {
-    this.sql.exec("DELETE FROM attempts");
+    this.sql.exec("DELETE FROM claims");
   }
 
   // ---- health

@@ -1,4 +1,4 @@
-import { PROCESSORS, type Summary } from "../../../handlers/contract/types";
+import { type Compaction, PROCESSORS, type Summary } from "../../../handlers/contract/types";
 
 /**
  * The shard that holds a payment's claim and ledger entry: FNV-1a (32 bit) of the correlationId, modulo the
@@ -31,6 +31,18 @@ export function sumSummaries(parts: readonly Summary[]): Summary {
       out[p].totalRequests += s[p].totalRequests;
       out[p].totalCents += s[p].totalCents;
     }
+  }
+  return out;
+}
+
+/** One compaction of the whole store from those of its shards: counts add up, and any shard left is more. */
+export function sumCompactions(parts: readonly Compaction[]): Compaction {
+  const out: Compaction = { folded: 0, expiredClaims: 0, more: false, refusedOld: 0 };
+  for (const c of parts) {
+    out.folded += c.folded;
+    out.expiredClaims += c.expiredClaims;
+    out.more ||= c.more;
+    out.refusedOld += c.refusedOld;
   }
   return out;
 }

@@ -1,8 +1,8 @@
-import type { PaymentJob, Store } from "../../../handlers/contract/types";
+import { KEEP_FOREVER, type PaymentJob, type Retention, type Store } from "../../../handlers/contract/types";
 import type { DurableObjectNamespace, DurableObjectStub, Queue } from "./bindings";
 import type { BooksApi } from "./books";
 import { type Envelope, queueProducer } from "./queue";
-import { shardName, shardOf, sumSummaries } from "./shards";
+import { shardName, shardOf, sumCompactions, sumSummaries } from "./shards";
 
 /** The name of the Books objects the app uses (shard 0; the others are "books-1", ...). */
 export const BOOKS_NAME = "books";
@@ -16,6 +16,8 @@ export interface WorkersStoreOptions {
   name?: string;
   /** How many Books objects share the claims and ledger (BOOKS_SHARDS; default 1). */
   shards?: number;
+  /** Claim window and ledger retention, applied by every shard; default: keep everything. */
+  retention?: Retention;
 }
 
 /**
@@ -27,6 +29,7 @@ export interface WorkersStoreOptions {
  * per-payment guarantee stays inside one object, where every call is atomic. Health and locks are one
  * record for the deployment, in shard 0. The summary asks every shard and adds up; purge wipes every shard.
  * A summary taken while payments are recorded is a sum of per-shard snapshots, each exact at its moment.
+ * Retention is per shard too: compact folds and expires in every shard, lookup asks the payment's shard.
  *
  * Purge cannot drop messages already on the Queue (a binding has no purge), so a payment queued before a
  * purge is still forwarded and recorded after it.
@@ -42,17 +45,21 @@ export function createWorkersStore(o: WorkersStoreOptions): Store {
   const all = <T>(call: (b: DurableObjectStub<BooksApi>) => Promise<T>) =>
     Promise.all(ids.map((_, i) => call(shard(i))));
   const health = () => shard(0);
+  const retention = o.retention ?? KEEP_FOREVER;
+  // RPC carries no Infinity: "for ever" is sent as no window.
+  const windowMs = Number.isFinite(retention.idempotencyWindowMs) ? retention.idempotencyWindowMs : undefined;
   return {
     name: "workers",
     queue: queueProducer<PaymentJob>(o.queue),
     ledger: {
       record: (e) => of(e.correlationId).record(e),
       summary: async (from, to) => sumSummaries(await all((b) => b.summary(from, to))),
+      lookup: (cid) => of(cid).lookup(cid),
       purge: async () => void (await all((b) => b.purgeLedger())),
     },
     attempts: {
       get: (cid) => of(cid).getClaim(cid),
-      claim: (cid, p, owner) => of(cid).claim(cid, p, owner),
+      claim: (cid, p, owner) => of(cid).claim(cid, p, owner, windowMs),
       release: (cid, owner) => of(cid).release(cid, owner),
       purge: async () => void (await all((b) => b.purgeAttempts())),
     },
@@ -64,6 +71,11 @@ export function createWorkersStore(o: WorkersStoreOptions): Store {
       purge: () => health().purgeHealth(),
     },
     purge: async () => void (await all((b) => b.purgeAll())),
+    compact: async () => {
+      // One clock for every shard's horizon, so a summary edge near it folds alike in all of them.
+      const at = Date.now();
+      return sumCompactions(await all((b) => b.compact(retention, at)));
+    },
     async close() {},
   };
 }

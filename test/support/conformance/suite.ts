@@ -15,6 +15,7 @@ import {
   type Consumer,
   emptyHealth,
   type HealthState,
+  LEDGER_BUCKET_MS,
   type LedgerEntry,
   type MessageBatch,
   type NodeStore,
@@ -24,6 +25,7 @@ import {
   type ProcessorName,
   type QueueDepth,
   type QueueMessage,
+  type Retention,
   type Store,
   type Summary,
 } from "../../../handlers/contract/types";
@@ -81,6 +83,11 @@ export interface TestStoreOptions {
    * whole seconds only, so 0.05 s becomes 1 s there.
    */
   retryDelayStepSeconds?: number;
+  /**
+   * A fresh store with this Retention (small windows, real clock). Absent: the retention cases are not run, and
+   * the store must say why in its test file (the Workers store does not bound its state yet).
+   */
+  retained?: (retention: Retention) => Promise<Store>;
 }
 
 const T0 = Date.UTC(2025, 6, 15, 12, 34, 56, 789);
@@ -163,7 +170,20 @@ export function testStore(name: string, make: () => Promise<Store>, opts: TestSt
   };
 
   describe(`store conformance: ${name}`, () => {
+    if (opts.retained) retentionCases(opts.retained, stores);
+
     describe("ledger", () => {
+      it("looks up one payment: the entry recorded first, or null when none is", async () => {
+        const s = await fresh();
+        const e = entry("fallback", T0 + 7, 2005);
+        expect(await s.ledger.lookup(e.correlationId)).toBeNull();
+        await s.ledger.record(e);
+        await s.ledger.record({ ...e, processor: "default", requestedAt: T0 + 9 });
+        expect(await s.ledger.lookup(e.correlationId)).toEqual(e);
+        await s.ledger.purge();
+        expect(await s.ledger.lookup(e.correlationId)).toBeNull();
+      });
+
       it("records once per correlationId: a repeat resolves false and changes nothing", async () => {
         const s = await fresh();
         const e = entry("default", T0, 1990);
@@ -922,4 +942,98 @@ async function waitFor(cond: () => boolean | Promise<boolean>, timeoutMs: number
 
 function sameDepth(a: QueueDepth, b: QueueDepth) {
   return a.ready === b.ready && a.pending === b.pending && a.delayed === b.delayed;
+}
+
+/** Retention (docs/guarantees.md, "Retention"): claims expire, old entries fold into exact bucket totals. */
+function retentionCases(retained: (r: Retention) => Promise<Store>, stores: Set<Store>) {
+  const open = async (r: Retention) => {
+    const s = await retained(r);
+    stores.add(s);
+    return s;
+  };
+  const compactAll = async (s: Store) => {
+    let folded = 0;
+    for (;;) {
+      const c = await s.compact();
+      folded += c.folded;
+      if (!c.more) return folded;
+    }
+  };
+
+  describe("retention", () => {
+    it("an attempt claim lasts the idempotency window; after it the correlationId can be claimed anew", async () => {
+      const s = await open({ idempotencyWindowMs: 1000, ledgerRetentionMs: 60_000 });
+      const id = randomUUID();
+      expect(await s.attempts.claim(id, "default", "a")).toEqual({ processor: "default", owner: "a" });
+      expect(await s.attempts.claim(id, "fallback", "b")).toEqual({ processor: "default", owner: "a" });
+      await waitFor(
+        async () => {
+          await s.compact();
+          return (await s.attempts.get(id)) === null;
+        },
+        10_000,
+        "the claim to expire",
+      );
+      expect(await s.attempts.claim(id, "fallback", "b")).toEqual({ processor: "fallback", owner: "b" });
+      expect(await s.attempts.release(id, "a")).toBe(false);
+    });
+
+    it("folds entries older than the retention into bucket totals: old windows stay exact per bucket", async () => {
+      const s = await open({ idempotencyWindowMs: 60_000, ledgerRetentionMs: 1000 });
+      const B = LEDGER_BUCKET_MS;
+      const T = Math.floor((Date.now() - 120_000) / B) * B; // long past the retention
+      const old = [
+        entry("default", T + 10, 100),
+        entry("default", T + 50, 200),
+        entry("default", T + 150, 400),
+        entry("fallback", T + 120, 800),
+        entry("fallback", T + 399, 1600),
+      ];
+      for (const e of old) expect(await s.ledger.record(e)).toBe(true);
+      const windows: [number | undefined, number | undefined][] = [
+        [undefined, undefined],
+        [T, T + B - 1],
+        [T + B, T + 4 * B - 1],
+        [T - 10 * B, T + 2 * B - 1],
+        [T + 2 * B, undefined],
+      ];
+      const before = await Promise.all(windows.map(([f, t]) => s.ledger.summary(f, t)));
+      // Ages out entries of the last second only after the assertions below (they use the real clock).
+      const fresh = entry("default", Date.now() + 60_000, 3200);
+      expect(await s.ledger.record(fresh)).toBe(true);
+
+      expect(await compactAll(s)).toBe(old.length);
+      expect(await s.ledger.lookup(old[0]!.correlationId)).toBeNull(); // no longer held one by one
+      expect(await s.ledger.lookup(fresh.correlationId)).toEqual(fresh);
+      // Bucket-aligned windows ([start of a bucket, end of a bucket]) are exact; the fresh entry is exact too.
+      const after = await Promise.all(windows.map(([f, t]) => s.ledger.summary(f, t)));
+      const plusFresh = (x: Summary, yes: boolean) =>
+        yes
+          ? { ...x, default: { totalRequests: x.default.totalRequests + 1, totalCents: x.default.totalCents + 3200 } }
+          : x;
+      expect(after).toEqual(before.map((x, i) => plusFresh(x, windows[i]![1] === undefined)));
+      // An edge inside an old bucket counts the payments whose bucket starts in the window.
+      const inside = await s.ledger.summary(T + 20, T + 130);
+      expect(inside.default).toEqual({ totalRequests: 1, totalCents: 400 }); // T+150's bucket starts at T+100
+      expect(inside.fallback).toEqual({ totalRequests: 1, totalCents: 800 });
+      expect(await s.ledger.summary(fresh.requestedAt, fresh.requestedAt)).toEqual({
+        default: { totalRequests: 1, totalCents: 3200 },
+        fallback: { totalRequests: 0, totalCents: 0 },
+      });
+    });
+
+    it("refuses a record older than what it folded (a repeat, or one too late to tell), counting nothing", async () => {
+      const s = await open({ idempotencyWindowMs: 60_000, ledgerRetentionMs: 1000 });
+      const T = Math.floor((Date.now() - 120_000) / LEDGER_BUCKET_MS) * LEDGER_BUCKET_MS;
+      const e = entry("default", T + 10, 500);
+      expect(await s.ledger.record(e)).toBe(true);
+      await compactAll(s);
+      const total = await s.ledger.summary();
+      expect(await s.ledger.record(e)).toBe(false);
+      expect(await s.ledger.record(entry("fallback", T + 20, 700))).toBe(false);
+      expect(await s.ledger.summary()).toEqual(total);
+      expect((await s.compact()).refusedOld).toBe(2);
+      expect((await s.compact()).refusedOld).toBe(0);
+    });
+  });
 }

@@ -1,7 +1,8 @@
 // A test-only Worker (bundled by test/support/workers/build.ts, run in Miniflare) that lets the Node test
 // process drive the real workers store inside workerd:
-//   POST /calls [{name, shards, queue, target, method, args}] -> createWorkersStore(Books `name` over `shards`,
-//       queue binding TESTQ_<queue>)[target][method](...args), all concurrently; answers [{result} | {error}].
+//   POST /calls [{name, shards, queue, target, method, args, retention}] -> createWorkersStore(Books `name` over
+//       `shards` with `retention`, queue binding TESTQ_<queue>)[target][method](...args), all concurrently;
+//       answers [{result} | {error}] in order.
 // Its `queue` export is the runtime pushing a batch, as for the app's Worker: it runs the batch through the
 // store's runBatch and hands the messages to the Node side (POST DISPATCH_URL/batch), where the suite's
 // handler decides; the decisions (ack, retry with a delay, or nothing) come back and are applied here, and a
@@ -12,7 +13,7 @@ import type { BooksApi } from "../../../adapters/stores/workers/books";
 import { type Envelope, runBatch } from "../../../adapters/stores/workers/queue";
 import { createWorkersStore } from "../../../adapters/stores/workers/store";
 import { loadConfig } from "../../../handlers/contract/config";
-import type { PaymentJob } from "../../../handlers/contract/types";
+import type { PaymentJob, Retention } from "../../../handlers/contract/types";
 
 export { Books } from "../../../adapters/stores/workers/books";
 
@@ -46,6 +47,8 @@ type Call = {
   target: "store" | "queue" | "ledger" | "attempts" | "health";
   method: string;
   args: unknown[];
+  /** The store's Retention (JSON has no Infinity: absent = keep everything). */
+  retention?: Retention;
 };
 
 /** The queue binding of queue `i` (names: testq-<i>, bindings: TESTQ_<i>). */
@@ -57,6 +60,7 @@ async function call(env: Env, c: Call): Promise<unknown> {
     queue: binding(env, c.queue ?? 0),
     name: c.name,
     shards: c.shards,
+    retention: c.retention,
   });
   const target = (c.target === "store" ? store : store[c.target]) as unknown as Record<
     string,

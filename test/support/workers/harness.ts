@@ -16,6 +16,7 @@ import {
   messageBatch,
   type PaymentJob,
   type QueueMessage,
+  type Retention,
   type RetryOptions,
   type Store,
 } from "../../../handlers/contract/types";
@@ -42,10 +43,10 @@ export interface HarnessStore extends Store {
 export interface Harness {
   mf: Miniflare;
   /**
-   * A Store on the Books objects `name` over `shards` shards (default 1), driven through harness worker `via`
-   * (a and b are two isolates).
+   * A Store on the Books objects `name` over `shards` shards (default 1) with `retention` (default: keep
+   * everything), driven through harness worker `via` (a and b are two isolates).
    */
-  store(name: string, via?: "a" | "b", shards?: number): HarnessStore;
+  store(name: string, via?: "a" | "b", shards?: number, retention?: Retention): HarnessStore;
   /** Hands the batches the runtime pushes to `store`'s queue to `handler`. */
   consume(store: Store, handler: BatchHandler<PaymentJob>): Consumer;
   close(): Promise<void>;
@@ -259,13 +260,13 @@ export async function startHarness(): Promise<Harness> {
     return i;
   };
 
-  const store = (name: string, via: "a" | "b" = "a", shards = 1): HarnessStore => {
+  const store = (name: string, via: "a" | "b" = "a", shards = 1, retention?: Retention): HarnessStore => {
     open.set(name, (open.get(name) ?? 0) + 1);
     let closed = false;
     const call = (target: string, method: string, args: unknown[], queue?: number): Promise<never> =>
       new Promise((resolve, reject) => {
         enqueue(via, {
-          call: { name, shards, queue, target, method, args },
+          call: { name, shards, queue, target, method, args, retention },
           resolve: resolve as (v: unknown) => void,
           reject,
         });
@@ -277,10 +278,11 @@ export async function startHarness(): Promise<Harness> {
       books: name,
       shards,
       queue: { send: (body: PaymentJob) => call("queue", "send", [body], queueIndex(name)) },
-      ledger: part("ledger", ["record", "summary", "purge"]) as unknown as Store["ledger"],
+      ledger: part("ledger", ["record", "summary", "lookup", "purge"]) as unknown as Store["ledger"],
       attempts: part("attempts", ["get", "claim", "release", "purge"]) as unknown as Store["attempts"],
       health: part("health", ["read", "writePoll", "observe", "tryLock", "purge"]) as unknown as Store["health"],
       purge: () => call("store", "purge", []),
+      compact: () => call("store", "compact", []),
       async close() {
         if (closed) return;
         closed = true;

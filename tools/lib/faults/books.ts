@@ -149,7 +149,8 @@ const show = (x: unknown) => JSON.stringify(x);
  */
 export async function checkBooks(
   b: Books,
-  opts: { windows?: number; drainTimeoutMs?: number } = {},
+  /** windowsFrom: random windows only from this epoch ms on (the ledger's retention: older edges are per bucket). */
+  opts: { windows?: number; drainTimeoutMs?: number; windowsFrom?: number } = {},
 ): Promise<{ report: CheckReport; problems: string[] }> {
   const problems: string[] = [];
   const drain = await waitDrained(b, opts.drainTimeoutMs ?? 90_000);
@@ -194,13 +195,16 @@ export async function checkBooks(
   if (show(whole) !== show(rowsSplit))
     problems.push(`whole run: backend ${show(whole)} != processors' rows ${show(rowsSplit)}`);
 
-  const times = [...defRows, ...fbRows].map((r) => Date.parse(r.requestedAt)).sort((x, y) => x - y);
+  const times = [...defRows, ...fbRows]
+    .map((r) => Date.parse(r.requestedAt))
+    .filter((t) => t >= (opts.windowsFrom ?? 0))
+    .sort((x, y) => x - y);
   const windows = opts.windows ?? 20;
   if (times.length > 0) {
     const lo = times[0]!,
       hi = times[times.length - 1]!;
     const pick = () => times[Math.floor(Math.random() * times.length)]!;
-    const any = () => lo - 500 + Math.floor(Math.random() * (hi - lo + 1000));
+    const any = () => Math.max(opts.windowsFrom ?? 0, lo - 500 + Math.floor(Math.random() * (hi - lo + 1000)));
     for (let i = 0; i < windows; i++) {
       let a: number, z: number;
       switch (i % 4) {
