@@ -133,6 +133,17 @@ export const VARS = {
     meaning: "a dead worker's unacknowledged payments go to another worker after this",
     uses: ["worker"],
   },
+  REDIS_BATCH_MS: {
+    kind: "integer",
+    default: 5,
+    min: 0,
+    max: 100,
+    unit: "milliseconds",
+    meaning:
+      "the worker's ledger records and queue acks wait up to this long to leave in one Redis call, and it " +
+      "pauses this long after a read that did not fill its batch (0: no wait)",
+    uses: ["worker"],
+  },
   PROCESSOR_DEFAULT_URL: {
     kind: "url",
     default: "http://localhost:8001",
@@ -497,7 +508,7 @@ export interface Config {
   role: "all" | "api" | "worker";
   store: "memory" | "redis";
   listen: { port: number; host: string; socketPath?: string };
-  redis: { url: string; prefix: string; claimIdleMs: number };
+  redis: { url: string; prefix: string; claimIdleMs: number; batchMs: number };
   processorUrls: Record<ProcessorName, string>;
   router: RouterParams;
   /** Client timeout of a payment request; well above the slowest delay the contest sets (5000 ms). */
@@ -529,7 +540,12 @@ export function loadConfig(env: EnvLike): Config {
     role: v.ROLE,
     store: v.STORE,
     listen: { port: v.PORT, host: v.HOST, socketPath: v.SOCKET_PATH },
-    redis: { url: v.REDIS_URL, prefix: v.REDIS_PREFIX, claimIdleMs: v.REDIS_CLAIM_IDLE_MS },
+    redis: {
+      url: v.REDIS_URL,
+      prefix: v.REDIS_PREFIX,
+      claimIdleMs: v.REDIS_CLAIM_IDLE_MS,
+      batchMs: v.REDIS_BATCH_MS,
+    },
     processorUrls: { default: v.PROCESSOR_DEFAULT_URL, fallback: v.PROCESSOR_FALLBACK_URL },
     router: {
       ...DEFAULT_ROUTER_PARAMS,

@@ -22,7 +22,7 @@ export interface Runtime {
   close(): Promise<void>;
 }
 
-/** The store Config.store names (STORE, with REDIS_URL, REDIS_PREFIX, REDIS_CLAIM_IDLE_MS). */
+/** The store Config.store names (STORE, with REDIS_URL, REDIS_PREFIX, REDIS_CLAIM_IDLE_MS, REDIS_BATCH_MS). */
 export async function storeFromConfig(config: Config): Promise<NodeStore> {
   if (config.store === "memory") return createMemoryStore();
   const { createRedisStore } = await import("../../stores/redis");
