@@ -38,8 +38,23 @@ export async function forwardOne(msg: QueueMessage<PaymentJob>, env: AppEnv): Pr
     let inDoubt = claim !== null;
     let lookedUp = false;
     const heldSince = Date.now();
+    let paced = false;
+    /** Held instead of sent: the pace's token goes back. */
+    const unpace = () => {
+      if (paced) env.pacer.refund();
+      paced = false;
+    };
 
     for (let hops = 0; hops < MAX_HOPS; ) {
+      if (!paced) {
+        paced = true;
+        const wait = env.pacer.reserve();
+        if (wait > 0) {
+          env.paced.waiting++;
+          await new Promise((r) => setTimeout(r, wait));
+          env.paced.waiting--;
+        }
+      }
       const now = Date.now();
       let target: ProcessorName;
       let probe = false;
@@ -52,6 +67,7 @@ export async function forwardOne(msg: QueueMessage<PaymentJob>, env: AppEnv): Pr
           if (await recordExisting(env, target, job)) return msg.ack();
         }
         if (assess(view.signals()[target], now, config.router).status === "failing") {
+          unpace();
           if (now - heldSince < config.holdWaitMs) {
             await view.next();
             continue;
@@ -62,6 +78,7 @@ export async function forwardOne(msg: QueueMessage<PaymentJob>, env: AppEnv): Pr
         const d = route(view.signals(), now, now - job.receivedAt, config.router);
         metrics.inc("router_decisions_total", { target: d.target, probe: String(d.probe) });
         if (d.target === "hold") {
+          unpace();
           // Waiting here (bounded by maxInFlight) keeps held payments out of the queue's retry churn.
           if (now - heldSince < config.holdWaitMs) {
             await view.next();
@@ -78,6 +95,7 @@ export async function forwardOne(msg: QueueMessage<PaymentJob>, env: AppEnv): Pr
       }
 
       hops++;
+      paced = false;
       lookedUp = false;
       const requestedAt = new Date();
       const outcome = await send(env, target, job, requestedAt, probe);

@@ -259,6 +259,16 @@ export const VARS = {
     meaning: "patience: while the cheaper processor fails, a younger payment waits for it (0: off)",
     uses: FORWARDING,
   },
+  FORWARD_RATE: {
+    kind: "integer",
+    default: 1000,
+    min: 0,
+    unit: "payments per second",
+    meaning:
+      "most payments one worker sends to the processors per second, so a released backlog drains as a stream, " +
+      "not a burst (0: no limit)",
+    uses: FORWARDING,
+  },
   HOLD_WAIT_MS: {
     kind: "integer",
     // Held payments wait in the consumer, bounded by MAX_IN_FLIGHT (the rest stay unread in the queue, at no
@@ -519,6 +529,8 @@ export interface Config {
   healthWindowMs: number;
   /** Longest a held payment waits inside the consumer for a processor before going back to the queue. */
   holdWaitMs: number;
+  /** Most sends per second of one worker (0: no limit). */
+  forwardRate: number;
   retry: { baseMs: number; maxMs: number };
   /** Most payments one instance waits on the queue for at once; past it, 503 (0: no limit). */
   maxPendingAccepts: number;
@@ -562,6 +574,7 @@ export function loadConfig(env: EnvLike): Config {
     healthTimeoutMs: v.HEALTH_TIMEOUT_MS,
     healthWindowMs: v.HEALTH_WINDOW_MS,
     holdWaitMs: v.HOLD_WAIT_MS,
+    forwardRate: v.FORWARD_RATE,
     retry: { baseMs: v.RETRY_BASE_MS, maxMs: v.RETRY_MAX_MS },
     maxPendingAccepts: v.MAX_PENDING_ACCEPTS,
     purgeToken: v.PURGE_TOKEN,
