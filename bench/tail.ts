@@ -6,6 +6,10 @@
 //
 //   npm run bench:tail -- [--scenario preview|final] [--pairs 3] [--out .stack/tail.json]
 //                         [--compose docker-compose.yml] [--floor-entry tools/stack/bare.mjs] [--only ours|floor]
+//                         [--variant NAME=COMPOSE_FILE ...]
+//
+// --variant adds a run of our entry with another compose file to every round (floor, ours, NAME, ...), to weigh
+// a lever (a resource split, a Node flag, a setting) against ours and the floor in the same sitting.
 //
 // k6 comes from $K6 or PATH. Absolute numbers move 1-3 ms between sittings: compare only within one run of this.
 
@@ -33,6 +37,7 @@ const { values } = parseArgs({
     compose: { type: "string" },
     "floor-entry": { type: "string", default: "tools/stack/bare.mjs" },
     only: { type: "string" },
+    variant: { type: "string", multiple: true, default: [] },
   },
 });
 const scenarioName = values.scenario as keyof typeof SCENARIOS;
@@ -43,7 +48,15 @@ if (!Number.isInteger(pairs) || pairs < 1) fail(`--pairs must be a positive inte
 if (values.only && values.only !== "ours" && values.only !== "floor") fail("--only must be ours or floor");
 const k6 = findK6();
 
-type Variant = "floor" | "ours";
+/** "floor", "ours", or the name of a --variant. */
+type Variant = string;
+const extra = new Map<string, string>();
+for (const v of values.variant ?? []) {
+  const m = /^([\w.-]+)=(.+)$/.exec(v);
+  if (!m || m[1] === "floor" || m[1] === "ours") fail(`--variant wants NAME=COMPOSE_FILE (a new name), not ${v}`);
+  if (!existsSync(m[2]!)) fail(`--variant ${m[1]}: no such compose file ${m[2]}`);
+  extra.set(m[1]!, m[2]!);
+}
 interface Run {
   variant: Variant;
   p99: number;
@@ -122,7 +135,7 @@ function runK6(args: string[], env: Record<string, string>): Promise<number> {
 async function runOnce(variant: Variant, index: number, dir: string): Promise<Run> {
   const processorPorts = { default: await freePort(), fallback: await freePort() };
   const stack = await startStack({
-    composeFile: values.compose,
+    composeFile: extra.get(variant) ?? values.compose,
     entry: variant === "floor" ? values["floor-entry"] : undefined,
     withEmulators: true,
     port: await freePort(),
@@ -219,7 +232,7 @@ function describe(r: Run): string {
     )
     .join(", ");
   return (
-    `${r.variant.padEnd(5)} p99 ${r.p99.toFixed(2)} ms  p50 ${r.p50.toFixed(2)}  worst second ${r.worstSecondP99} ms ` +
+    `${r.variant.padEnd(6)} p99 ${r.p99.toFixed(2)} ms  p50 ${r.p50.toFixed(2)}  worst second ${r.worstSecondP99} ms ` +
     `(at ${r.worstSecondAt} s)  failed ${r.failed}/${r.accepted + r.failed}  incons ${r.inconsistencies}  lag ` +
     `${r.lag}  money ${(r.moneyShare * 100).toFixed(2)}%  machine ${r.machineCpu} cores (outside the stack ` +
     `${r.otherCpu})\n      ${svc}`
@@ -228,9 +241,9 @@ function describe(r: Run): string {
 
 const dir = join(REPO_DIR, ".stack", `tail-${process.pid}`);
 mkdirSync(dir, { recursive: true });
-const order: Variant[] = values.only ? [values.only as Variant] : ["floor", "ours"];
+const order: Variant[] = [...(values.only ? [values.only] : ["floor", "ours"]), ...extra.keys()];
 const runs: Run[] = [];
-console.log(`bench:tail ${scenarioName}, ${pairs} x (${order.join(", ")}), k6 ${k6}`);
+console.log(`bench:tail ${scenarioName}, ${pairs} rounds of (${order.join(", ")}), k6 ${k6}`);
 for (let i = 0; i < pairs; i++) {
   for (const variant of order) {
     const r = await runOnce(variant, i, dir);
@@ -247,20 +260,28 @@ for (const v of order) {
     moneyShare: median(rs.map((r) => r.moneyShare)),
   };
 }
-let delta: number | undefined;
-if (medians.floor && medians.ours) {
-  delta = round(medians.ours.p99! - medians.floor.p99!, 2);
-  const pairDeltas = [];
-  for (let i = 0; i < pairs; i++) pairDeltas.push(round(runs[2 * i + 1]!.p99 - runs[2 * i]!.p99, 2));
+for (const [v, m] of Object.entries(medians)) {
   console.log(
-    `median p99: floor ${medians.floor.p99} ms, ours ${medians.ours.p99} ms, ours - floor ${delta} ms ` +
-      `(per pair ${pairDeltas.join(", ")})`,
+    `median ${v}: p99 ${m.p99} ms, worst second ${m.worstSecondP99} ms, money ${(m.moneyShare! * 100).toFixed(2)}%`,
   );
-} else {
-  for (const [v, m] of Object.entries(medians)) console.log(`median p99 ${v}: ${m.p99} ms`);
+}
+const deltas: Record<string, number> = {};
+if (medians.floor) {
+  for (const v of order.filter((x) => x !== "floor")) {
+    // Per round: this variant's p99 minus the floor's of the same round.
+    const per = [];
+    for (let i = 0; i < pairs; i++) {
+      const round_ = runs.slice(i * order.length, (i + 1) * order.length);
+      per.push(round(round_.find((r) => r.variant === v)!.p99 - round_.find((r) => r.variant === "floor")!.p99, 2));
+    }
+    deltas[v] = round(medians[v]!.p99! - medians.floor.p99!, 2);
+    console.log(
+      `${v} - floor: ${deltas[v]} ms between medians; per round ${per.join(", ")} (median ${median(per)} ms)`,
+    );
+  }
 }
 const out = values.out!;
 mkdirSync(dirname(out), { recursive: true });
-writeFileSync(out, `${JSON.stringify({ scenario: scenarioName, pairs, runs, medians, delta }, null, 2)}\n`);
+writeFileSync(out, `${JSON.stringify({ scenario: scenarioName, pairs, order, runs, medians, deltas }, null, 2)}\n`);
 rmSync(dir, { recursive: true, force: true });
 console.log(`wrote ${out}`);
