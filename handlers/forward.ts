@@ -38,23 +38,26 @@ export async function forwardOne(msg: QueueMessage<PaymentJob>, env: AppEnv): Pr
     let inDoubt = claim !== null;
     let lookedUp = false;
     const heldSince = Date.now();
+    // The forwarding pace (pacer.ts): a send takes its turn only once it is decided, so held payments take
+    // none; after waiting for its turn it is decided again, on fresh signals, before anything is claimed.
     let paced = false;
-    /** Held instead of sent: the pace's token goes back. */
+    const waitTurn = async () => {
+      if (paced) return false;
+      paced = true;
+      const wait = env.pacer.reserve();
+      if (wait <= 0) return false;
+      env.paced.waiting++;
+      await new Promise((r) => setTimeout(r, wait));
+      env.paced.waiting--;
+      return true;
+    };
+    /** Held after all: the turn goes back. */
     const unpace = () => {
       if (paced) env.pacer.refund();
       paced = false;
     };
 
     for (let hops = 0; hops < MAX_HOPS; ) {
-      if (!paced) {
-        paced = true;
-        const wait = env.pacer.reserve();
-        if (wait > 0) {
-          env.paced.waiting++;
-          await new Promise((r) => setTimeout(r, wait));
-          env.paced.waiting--;
-        }
-      }
       const now = Date.now();
       let target: ProcessorName;
       let probe = false;
@@ -74,10 +77,11 @@ export async function forwardOne(msg: QueueMessage<PaymentJob>, env: AppEnv): Pr
           }
           return retry("in-doubt-failing");
         }
+        if (await waitTurn()) continue;
       } else {
         const d = route(view.signals(), now, now - job.receivedAt, config.router);
-        metrics.inc("router_decisions_total", { target: d.target, probe: String(d.probe) });
         if (d.target === "hold") {
+          metrics.inc("router_decisions_total", { target: d.target, probe: String(d.probe) });
           unpace();
           // Waiting here (bounded by maxInFlight) keeps held payments out of the queue's retry churn.
           if (now - heldSince < config.holdWaitMs) {
@@ -86,6 +90,8 @@ export async function forwardOne(msg: QueueMessage<PaymentJob>, env: AppEnv): Pr
           }
           return retry("hold");
         }
+        if (await waitTurn()) continue; // decided again after the wait: that decision is the one counted
+        metrics.inc("router_decisions_total", { target: d.target, probe: String(d.probe) });
         target = d.target;
         probe = d.probe;
         if (probe) view.markProbe(target);
