@@ -90,7 +90,9 @@ export async function forwardOne(msg: QueueMessage<PaymentJob>, env: AppEnv): Pr
           }
           return retry("hold");
         }
-        if (await waitTurn()) continue; // decided again after the wait: that decision is the one counted
+        // Decided again after the wait: that decision is the one counted. A probe (one send per probe interval,
+        // to learn whether a failing processor is back) does not wait: every payment would decide to be it.
+        if (!d.probe && (await waitTurn())) continue;
         metrics.inc("router_decisions_total", { target: d.target, probe: String(d.probe) });
         target = d.target;
         probe = d.probe;
