@@ -43,6 +43,18 @@ export function assess(s: ProcessorSignals, now: number, p: Omit<RouterParams, "
 }
 
 /**
+ * How long a payment may wait for the failing cheaper processor. Holding is a bet that it recovers before
+ * the run ends (unknown): it saves the fee gap if it wins and loses the whole payment if it does not, so
+ * the patience is at most the horizon times gap / (1 - cheaper fee), the break-even chance of the end.
+ */
+export function patienceMs(p: Pick<RouterParams, "fees" | "feeHoldMs" | "holdHorizonMs">): number {
+  const cheap = Math.min(p.fees.default, p.fees.fallback);
+  const gap = Math.abs(p.fees.default - p.fees.fallback);
+  if (p.holdHorizonMs <= 0) return p.feeHoldMs;
+  return Math.min(p.feeHoldMs, Math.round((p.holdHorizonMs * gap) / Math.max(1e-9, 1 - cheap)));
+}
+
+/**
  * Chooses where a payment goes now. Aim: the contest score, i.e. the lowest fee whenever the audit stays
  * exact. Order of preference: the cheaper usable processor; a probe of it while it fails, and holding a
  * young payment for it (feeHoldMs); the other usable one; a probe of a failing one (a failing processor
@@ -76,7 +88,7 @@ export function route(
   if (a[cheap].status === "ok") return { target: cheap, probe: false, reason: `${cheap} ok` };
   // The cheaper one is down: learn quickly when it is back, one payment at a time.
   if (probeDue(cheap)) return { target: cheap, probe: true, reason: `probe ${cheap}` };
-  if (a[cheap].status === "failing" && waitedMs < params.feeHoldMs)
+  if (a[cheap].status === "failing" && waitedMs < patienceMs(params))
     return { target: "hold", probe: false, reason: `waiting for ${cheap}` };
   if (a[dear].status === "ok") return { target: dear, probe: false, reason: `${cheap} ${a[cheap].status}, ${dear} ok` };
   if (probeDue(dear)) return { target: dear, probe: true, reason: `probe ${dear}` };

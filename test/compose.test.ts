@@ -138,6 +138,16 @@ describe("docker-compose.yml", () => {
     for (const s of ours) expect(() => loadConfig(s.environment), s.name).not.toThrow();
   });
 
+  it("restarts every service that dies (restart: unless-stopped), as the launcher does too", () => {
+    expect(Object.fromEntries(compose.services.map((s) => [s.name, s.restart]))).toEqual({
+      caddy: "unless-stopped",
+      api1: "unless-stopped",
+      api2: "unless-stopped",
+      worker: "unless-stopped",
+      redis: "unless-stopped",
+    });
+  });
+
   it("runs Redis without persistence", () => {
     const redis = compose.services.find((s) => s.name === "redis")!;
     const argv = redis.command!;

@@ -1,6 +1,13 @@
 import { describe, expect, it } from "vitest";
 import { emptyHealth, type ProcessorHealth } from "../handlers/contract/types";
-import { assess, DEFAULT_ROUTER_PARAMS, type ProcessorSignals, type RouterParams, route } from "../handlers/policy";
+import {
+  assess,
+  DEFAULT_ROUTER_PARAMS,
+  type ProcessorSignals,
+  patienceMs,
+  type RouterParams,
+  route,
+} from "../handlers/policy";
 
 const NOW = 1_000_000;
 const params: RouterParams = { ...DEFAULT_ROUTER_PARAMS, fees: { default: 0.05, fallback: 0.15 } };
@@ -256,5 +263,66 @@ describe("assess", () => {
     [sig(erroring), "failing"],
   ] as const)("%# -> %s", (s, status) => {
     expect(assess(s, NOW, params).status).toBe(status);
+  });
+});
+
+describe("patienceMs: the bet on the cheaper processor's recovery", () => {
+  const preview = { default: 0.05, fallback: 0.15 };
+  const final = { default: 0.07, fallback: 0.1 };
+  it.each([
+    ["no horizon: FEE_HOLD_MS alone", preview, 20_000, 0, 20_000],
+    ["preview fees, 190 s horizon: gap 10% of 95% -> 20 s", preview, 20_000, 190_000, 20_000],
+    ["final fees, 190 s horizon: gap 3% of 93% -> 6.1 s", final, 20_000, 190_000, 6129],
+    ["equal fees: nothing to gain, no wait", { default: 0.1, fallback: 0.1 }, 20_000, 190_000, 0],
+    ["fees the other way round: the gap counts the same", { default: 0.1, fallback: 0.07 }, 20_000, 190_000, 6129],
+  ] as const)("%s", (_n, fees, feeHoldMs, holdHorizonMs, want) => {
+    expect(patienceMs({ fees, feeHoldMs, holdHorizonMs })).toBe(want);
+  });
+});
+
+// Situations the random schedule family (npm run sim -- --family 200) exposed.
+describe("route in the family's situations", () => {
+  const finalFees: RouterParams = { ...params, fees: { default: 0.07, fallback: 0.1 }, holdHorizonMs: 190_000 };
+  const down = sig(polled(true, 100), probing);
+  const up = sig(polled(false, 0));
+  const cases: [string, ProcessorSignals, ProcessorSignals, number, RouterParams, string][] = [
+    ["a failure that may outlast the run, final fees: hold a young payment", down, up, 1000, finalFees, "hold"],
+    ["... but not past the final fees' patience (6.1 s): pay the dearer fee", down, up, 6200, finalFees, "fallback"],
+    ["... the preview fees' gap is worth a longer bet", down, up, 6200, { ...finalFees, fees: params.fees }, "hold"],
+    [
+      "both slow (2 s and 3 s): hold, a late row risks a fine",
+      sig(polled(false, 2000)),
+      sig(polled(false, 3000)),
+      1000,
+      params,
+      "hold",
+    ],
+    [
+      "both slow past MAX_HOLD_MS: the faster one",
+      sig(polled(false, 3000)),
+      sig(polled(false, 2000)),
+      DEFAULT_ROUTER_PARAMS.maxHoldMs,
+      params,
+      "fallback",
+    ],
+    [
+      "flapping: an error 100 ms ago after the last success -> failing, so the fallback once patience is spent",
+      sig({ ...erroring, polledAt: NOW - 3000, minResponseTime: 10 }, probing),
+      up,
+      PATIENT,
+      params,
+      "fallback",
+    ],
+    [
+      "flapping: a success after the last error -> the cheaper one again at once",
+      sig({ lastErrorAt: NOW - 500, errorStreak: 0, lastOkAt: NOW - 100, lastLatencyMs: 10 }),
+      up,
+      PATIENT,
+      params,
+      "default",
+    ],
+  ];
+  it.each(cases)("%s -> %s", (_name, d, f, waited, p, target) => {
+    expect(route({ default: d, fallback: f }, NOW, waited, p).target).toBe(target);
   });
 });

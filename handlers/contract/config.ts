@@ -269,6 +269,18 @@ export const VARS = {
       "not a burst (0: no limit)",
     uses: FORWARDING,
   },
+  HOLD_HORIZON_MS: {
+    kind: "integer",
+    // The end of the run is unknown: a held payment is lost if it comes first. Holding pays when the fee
+    // saved beats the chance of the end within the patience, so patience is capped at
+    // horizon x (dearer fee - cheaper fee) / (1 - cheaper fee); see docs/routing.md "Schedule family".
+    // 190 s keeps the preview's 20 s (gap 10%) and gives the final's fees (gap 3%) 6.1 s.
+    default: 190_000,
+    min: 0,
+    unit: "milliseconds",
+    meaning: "expected run left when holding for a failing cheaper processor; caps FEE_HOLD_MS (0: no cap)",
+    uses: FORWARDING,
+  },
   HOLD_WAIT_MS: {
     kind: "integer",
     // Held payments wait in the consumer, bounded by MAX_IN_FLIGHT (the rest stay unread in the queue, at no
@@ -357,6 +369,15 @@ export const VARS = {
     min: 0,
     max: 100,
     meaning: "the Queue consumer's `max_retries` (Cloudflare's default 3): a retry past it is sent as a new message",
+    uses: ["workers"],
+  },
+  BOOKS_SHARDS: {
+    kind: "integer",
+    default: 1,
+    min: 1,
+    max: 1024,
+    unit: "Durable Objects",
+    meaning: "`Books` objects the payments are spread over by correlationId (change it only on an empty ledger)",
     uses: ["workers"],
   },
 } as const satisfies Record<string, VarDef>;
@@ -498,6 +519,8 @@ export interface RouterParams {
    * the dearer fee at once (0: never wait). Failures are usually short, and the probes say when it is back.
    */
   feeHoldMs: number;
+  /** Caps feeHoldMs at holdHorizonMs x fee gap / (1 - cheaper fee): the bet that it recovers in time. */
+  holdHorizonMs: number;
 }
 
 export const DEFAULT_ROUTER_PARAMS: Omit<RouterParams, "fees"> = {
@@ -511,6 +534,7 @@ export const DEFAULT_ROUTER_PARAMS: Omit<RouterParams, "fees"> = {
   staleLatencyMs: 7000,
   maxHoldMs: VARS.MAX_HOLD_MS.default,
   feeHoldMs: VARS.FEE_HOLD_MS.default,
+  holdHorizonMs: VARS.HOLD_HORIZON_MS.default,
 };
 
 /** Everything a runtime is built from. */
@@ -543,6 +567,8 @@ export interface Config {
   logLevel: Level;
   /** The Workers Queue consumer's max_retries. */
   queueMaxRetries: number;
+  /** Workers only: how many Books Durable Objects hold the claims and ledger. */
+  booksShards: number;
 }
 
 /** Reads configuration from environment-like bindings (process.env on Node, env on Workers); see readVars. */
@@ -568,6 +594,7 @@ export function loadConfig(env: EnvLike): Config {
       overdueMarginMs: v.OVERDUE_MARGIN_MS,
       maxHoldMs: v.MAX_HOLD_MS,
       feeHoldMs: v.FEE_HOLD_MS,
+      holdHorizonMs: v.HOLD_HORIZON_MS,
     },
     payTimeoutMs: v.PAY_TIMEOUT_MS,
     lookupTimeoutMs: v.LOOKUP_TIMEOUT_MS,
@@ -584,6 +611,7 @@ export function loadConfig(env: EnvLike): Config {
     warmupRequests: v.WARMUP_REQUESTS,
     logLevel: v.LOG_LEVEL,
     queueMaxRetries: v.QUEUE_MAX_RETRIES,
+    booksShards: v.BOOKS_SHARDS,
   };
 }
 

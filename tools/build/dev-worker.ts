@@ -1,7 +1,8 @@
 // `npm run dev:worker [-- --port 9999] [--host 0.0.0.0] [--verbose]`: builds dist/worker.js and serves it
-// with Miniflare (workerd) on Cloudflare-native bindings: a Queue, the Books Durable Object, and a stand-in
-// Cron Trigger firing `scheduled` every TICK_MS (default 1000). Processors: PROCESSOR_DEFAULT_URL and
-// PROCESSOR_FALLBACK_URL (default http://localhost:8001 and :8002); other settings as for `npm start`.
+// with Miniflare (workerd) on Cloudflare-native bindings: a Queue, the Books (BOOKS_SHARDS) and Ticker Durable
+// Objects, and a stand-in Cron Trigger (the alarm's watchdog) firing `scheduled` every TICK_MS (default 1000).
+// Processors: PROCESSOR_DEFAULT_URL and PROCESSOR_FALLBACK_URL (default http://localhost:8001 and :8002); other
+// settings as for `npm start`.
 // State lives only as long as the process (Miniflare's in-memory storage). Ctrl-C stops workerd and exits.
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { parseArgs } from "node:util";
@@ -70,7 +71,8 @@ const shown = host === "0.0.0.0" ? `http://127.0.0.1:${new URL(worker.url).port}
 console.log(
   `rinha: runtime=workerd (miniflare) store=workers url=${shown} default=${config.processorUrls.default} ` +
     `fallback=${config.processorUrls.fallback} fees=${config.router.fees.default}/${config.router.fees.fallback} ` +
-    `tick=${worker.tickMs}ms queue=maxBatchSize:${QUEUE_CONSUMER.maxBatchSize},` +
+    `cron-watchdog=${worker.tickMs}ms health-alarm=${config.healthWindowMs}ms shards=${config.booksShards} ` +
+    `queue=maxBatchSize:${QUEUE_CONSUMER.maxBatchSize},` +
     `maxBatchTimeout:${QUEUE_CONSUMER.maxBatchTimeout}s,maxRetries:${QUEUE_CONSUMER.maxRetries} ` +
     `compat=${COMPATIBILITY_DATE}`,
 );

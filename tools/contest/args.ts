@@ -1,8 +1,14 @@
 // Command-line options of the contest runner.
 import { parseArgs } from "node:util";
 import { SCENARIOS, type Scenario } from "./scenarios";
+import { scheduleByName } from "./schedule";
 
-export const USAGE = `usage: npx tsx tools/contest/main.ts --scenario preview|final [options]
+export const USAGE = `usage: npx tsx tools/contest/main.ts --scenario preview|final | --schedule SPEC [options]
+  --schedule SPEC        preview, final, random:SEED (npm run sim's family) or a JSON schedule file
+                         (npm run sim -- --schedule random:SEED --write-schedule FILE writes one)
+  --engine auto|k6|built-in
+                         who drives the load: k6 (K6 or k6 on PATH; auto picks it when present) or the
+                         runner's own VUs (default auto); the output says which engine measured
   --max-vus N            peak virtual users (default: the scenario's, 550 / 603)
   --duration-scale X     run X times the scenario's length; stage times scale too (default 1)
   --target URL           the backend (default http://localhost:9999)
@@ -21,6 +27,9 @@ export const USAGE = `usage: npx tsx tools/contest/main.ts --scenario preview|fi
 
 export interface Args {
   scenario: Scenario;
+  /** the --schedule given (a file path, random:SEED, preview or final), for the k6 engine */
+  schedule?: string;
+  engine: "auto" | "k6" | "built-in";
   maxVus?: number;
   durationScale: number;
   target: string;
@@ -42,6 +51,8 @@ export function parse(argv: string[]): Args {
     args: argv,
     options: {
       scenario: { type: "string" },
+      schedule: { type: "string" },
+      engine: { type: "string" },
       "max-vus": { type: "string" },
       "duration-scale": { type: "string" },
       target: { type: "string" },
@@ -60,13 +71,27 @@ export function parse(argv: string[]): Args {
     },
   });
   if (v.help) throw new UsageError("");
-  const scenario = SCENARIOS[v.scenario as Scenario["name"]];
+  if (v.schedule !== undefined && v.scenario !== undefined)
+    throw new UsageError("give --scenario or --schedule, not both");
+  let scenario: Scenario | undefined;
+  if (v.schedule !== undefined) {
+    try {
+      scenario = scheduleByName(v.schedule);
+    } catch (e) {
+      throw new UsageError(`--schedule: ${(e as Error).message}`);
+    }
+  } else scenario = SCENARIOS[v.scenario as "preview" | "final"];
   if (!scenario) throw new UsageError(`--scenario must be preview or final, got ${JSON.stringify(v.scenario)}`);
+  const engine = v.engine ?? "auto";
+  if (engine !== "auto" && engine !== "k6" && engine !== "built-in")
+    throw new UsageError(`--engine must be auto, k6 or built-in, got ${engine}`);
   const emulators = v.emulators ?? "start";
   if (emulators !== "start" && emulators !== "running")
     throw new UsageError(`--emulators must be start or running, got ${emulators}`);
   return {
     scenario,
+    schedule: v.schedule,
+    engine,
     maxVus: v["max-vus"] === undefined ? undefined : positive("--max-vus", v["max-vus"], true),
     durationScale: v["duration-scale"] === undefined ? 1 : positive("--duration-scale", v["duration-scale"]),
     target: v.target ?? "http://localhost:9999",

@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { type Args, parse, USAGE, UsageError } from "./args";
 import { stopChildren } from "./children";
 import { type Floor, runFloor } from "./floor";
+import { engineOf, findK6, runK6 } from "./k6";
 import { reportHtml } from "./report-html";
 import { officialOf } from "./results";
 import { log, type RunResult, runContest } from "./run";
@@ -30,6 +31,9 @@ async function main(): Promise<number> {
 }
 
 async function contestMain(a: Args): Promise<number> {
+  const k6 = findK6();
+  if (engineOf(a, k6) === "k6") return k6Main(a, k6!);
+  log("engine: built-in (the runner's own VUs)");
   const floorPath = a.floorFile ?? (existsSync("results/floor.json") ? "results/floor.json" : undefined);
   const floor = floorPath ? (JSON.parse(readFileSync(floorPath, "utf8")) as Floor) : null;
   const r = await runContest(a);
@@ -41,11 +45,11 @@ async function contestMain(a: Args): Promise<number> {
     inconsistencies: r.inconsistencies,
     score: r.score,
   });
-  const out = a.out ?? join("results", `${a.scenario.name}-${stamp()}`);
+  const out = outDir(a);
   mkdirSync(out, { recursive: true });
   writeFileSync(
     join(out, "results.json"),
-    `${JSON.stringify({ ...official, extra: extraOf(a, r, floor, floorPath) }, null, 2)}\n`,
+    `${JSON.stringify({ ...official, extra: { engine: "built-in", ...extraOf(a, r, floor, floorPath) } }, null, 2)}\n`,
   );
   writeFileSync(
     join(out, "report.html"),
@@ -72,6 +76,30 @@ async function contestMain(a: Args): Promise<number> {
       return 1;
     }
     log("--assert-clean: clean (0 inconsistencies, lag 0, 0 failed POSTs)");
+  }
+  return 0;
+}
+
+function outDir(a: Args): string {
+  return a.out ?? join("results", `${a.scenario.name.replace(/[^\w.-]+/g, "-")}-${stamp()}`);
+}
+
+/** The k6 engine: k6's own results file, its p99 and score, and the same --assert-clean checks. */
+async function k6Main(a: Args, k6: string): Promise<number> {
+  const out = outDir(a);
+  mkdirSync(out, { recursive: true });
+  const o = await runK6(a, k6, out);
+  writeFileSync(join(out, "results.json"), `${JSON.stringify({ ...o, extra: { engine: "k6", k6 } }, null, 2)}\n`);
+  const fails = o.pagamentos_solicitados.qtd_falha;
+  const bad = o.multa.composicao.num_inconsistencias;
+  log(
+    `engine: k6; score ${o.total_liquido.toFixed(2)}, p99 ${o.p99.valor}, accepted ` +
+      `${o.pagamentos_solicitados.qtd_sucesso}, failed ${fails}, lag ${o.lag.lag}, inconsistencies ${bad}`,
+  );
+  log(`wrote ${join(out, "results.json")}`);
+  if (a.assertClean && (fails !== 0 || bad !== 0 || o.lag.lag !== 0)) {
+    log("--assert-clean: NOT clean");
+    return 1;
   }
   return 0;
 }

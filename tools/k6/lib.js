@@ -1,7 +1,9 @@
 // Shared logic of our k6 scripts for the two Rinha 2025 scenarios (rinha.js = preview,
 // rinha-final.js = final). Same rules as tools/contest (docs/contest.md), no remote imports.
 // Env: BASE_URL (http://localhost:9999), PP_DEFAULT_URL (http://localhost:8001),
-// PP_FALLBACK_URL (http://localhost:8002), TOKEN (123), MAX_REQUESTS, PARTICIPANT, RESULTS_FILE.
+// PP_FALLBACK_URL (http://localhost:8002), TOKEN (123), MAX_REQUESTS, PARTICIPANT, RESULTS_FILE,
+// SCHEDULE_FILE (a JSON schedule from `npm run sim -- --write-schedule`: replaces the script's own stages,
+// length, VUs, amount and rules; start the processors with its fees).
 import { sleep } from "k6";
 import { randomBytes } from "k6/crypto";
 import http from "k6/http";
@@ -52,6 +54,28 @@ const counted = {
  *   formula: "signed" | "absolute", teardown: "backend" | "processors", teardownWindowS: number, stages: Stage[]
  * }} Scenario
  */
+
+/**
+ * The script's scenario, or the schedule in SCHEDULE_FILE (tools/contest/schedule.ts file form) when set.
+ * @param {Scenario} own @returns {Scenario}
+ */
+export function scheduleOr(own) {
+  if (!__ENV.SCHEDULE_FILE) return own;
+  const f = JSON.parse(open(__ENV.SCHEDULE_FILE));
+  if (!Array.isArray(f.stages) || !(f.durationS > 0) || !(f.maxVus > 0))
+    throw new Error(`${__ENV.SCHEDULE_FILE}: needs durationS, maxVus and stages (npm run sim -- --write-schedule)`);
+  return {
+    name: String(f.name || own.name),
+    durationS: f.durationS,
+    maxVus: f.maxVus,
+    amount: f.amount ?? own.amount,
+    window: f.check ? [f.check.fromAgoMs, f.check.toAgoMs] : own.window,
+    formula: f.check?.formula ?? own.formula,
+    teardown: f.teardown?.source ?? own.teardown,
+    teardownWindowS: Math.max(f.teardown?.windowS ?? own.teardownWindowS, f.durationS + 10),
+    stages: f.stages,
+  };
+}
 
 /** k6 options for a scenario: the ramp, the checker VU, one short scenario per stage (its values in env). */
 /** @param {Scenario} s @param {number} maxVus @returns {import("k6/options").Options} */

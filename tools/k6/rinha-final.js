@@ -1,9 +1,9 @@
 // The final scenario (300 s, 1 -> 603 VUs, 20.05, fees 7% / 10%) for users who have k6:
-//   k6 run tools/k6/rinha-final.js   (env: see lib.js)
-import { check, defineStage, optionsFor, pay, setup, summaryFor, teardownFor } from "./lib.js";
+//   k6 run [-e SCHEDULE_FILE=s.json] tools/k6/rinha-final.js   (env: see lib.js)
+import { check, defineStage, optionsFor, pay, scheduleOr, setup, summaryFor, teardownFor } from "./lib.js";
 
 /** @type {import("./lib.js").Scenario} */
-const FINAL = {
+const FINAL = scheduleOr({
   name: "final",
   durationS: 300,
   maxVus: 603,
@@ -24,7 +24,7 @@ const FINAL = {
     { at: 240, defaultDelay: 103, defaultFailure: false, fallbackDelay: 10, fallbackFailure: false },
     { at: 270, defaultDelay: 2000, defaultFailure: false, fallbackDelay: 0, fallbackFailure: false },
   ],
-};
+});
 const MAX = Number(__ENV.MAX_REQUESTS || FINAL.maxVus);
 
 export const options = optionsFor(FINAL, MAX);

@@ -1,9 +1,9 @@
 // The preview scenario (60 s, 1 -> 550 VUs, 19.90, fees 5% / 15%) for users who have k6:
-//   k6 run tools/k6/rinha.js   (env: see lib.js)
-import { check, defineStage, optionsFor, pay, setup, summaryFor, teardownFor } from "./lib.js";
+//   k6 run [-e SCHEDULE_FILE=s.json] tools/k6/rinha.js   (env: see lib.js)
+import { check, defineStage, optionsFor, pay, scheduleOr, setup, summaryFor, teardownFor } from "./lib.js";
 
 /** @type {import("./lib.js").Scenario} */
-const PREVIEW = {
+const PREVIEW = scheduleOr({
   name: "preview",
   durationS: 60,
   maxVus: 550,
@@ -20,7 +20,7 @@ const PREVIEW = {
     { at: 40, defaultDelay: 20, defaultFailure: false, fallbackDelay: 20, fallbackFailure: false },
     { at: 50, defaultDelay: 0, defaultFailure: false, fallbackDelay: 5000, fallbackFailure: false },
   ],
-};
+});
 const MAX = Number(__ENV.MAX_REQUESTS || PREVIEW.maxVus);
 
 export const options = optionsFor(PREVIEW, MAX);

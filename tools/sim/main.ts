@@ -2,17 +2,24 @@
 //   npx tsx tools/sim/main.ts [--scenario preview|final|both] [--policy NAME[,NAME...]|all] [--seed N] [--seeds K]
 //                             [--unsafe MS] [--probe MS] [--cooldown MS] [--max-hold MS] [--fee-hold MS] [--poll-ms MS]
 //                             [--sweep] [--timeline] [--json]
+//   npx tsx tools/sim/main.ts --family N [--first S] [--policy NAME] [--quiet]   random:S..S+N-1 + the official two
+//   npx tsx tools/sim/main.ts --schedule random:SEED|FILE.json [--write-schedule FILE.json]
+import { writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import type { RouterParams } from "../../handlers/policy";
+import { scheduleByName, scheduleToJson } from "../contest/schedule";
+import { familyMembers, familySummaryText, familyTable, runFamily } from "./family";
 import { oursOverdue, POLICIES, type Policy, policyByName } from "./policies";
 import { comparison, header, table, timelineText } from "./report";
-import { OFFICIAL, type SimScenario } from "./scenarios";
+import { fromContest, OFFICIAL, type SimScenario } from "./scenarios";
 import { type Model, type SimResult, simulate } from "./world";
 
 const USAGE =
   "usage: npx tsx tools/sim/main.ts [--scenario preview|final|both] [--policy NAME[,NAME...]|all]\n" +
   "  [--seed N] [--seeds K] [--unsafe MS] [--probe MS] [--cooldown MS] [--max-hold MS] [--fee-hold MS]\n" +
-  "  [--poll-ms MS] [--sweep] [--timeline] [--json]\n" +
+  "  [--horizon MS] [--poll-ms MS] [--sweep] [--timeline] [--json]\n" +
+  "  --family N [--first S] [--quiet]: the official two and random:S..S+N-1, one policy (default ours)\n" +
+  "  --schedule preview|final|random:SEED|FILE.json [--write-schedule FILE.json]\n" +
   `policies: ${POLICIES.map((p) => p.name).join(", ")}, ours+overdueN (margin N ms), <policy>+patientNs`;
 
 const { values } = parseArgs({
@@ -26,10 +33,16 @@ const { values } = parseArgs({
     cooldown: { type: "string" },
     "max-hold": { type: "string" },
     "fee-hold": { type: "string" },
+    horizon: { type: "string" },
     "poll-ms": { type: "string" },
     sweep: { type: "boolean", default: false },
     timeline: { type: "boolean", default: false },
     json: { type: "boolean", default: false },
+    family: { type: "string" },
+    first: { type: "string", default: "1" },
+    quiet: { type: "boolean", default: false },
+    schedule: { type: "string" },
+    "write-schedule": { type: "string" },
     help: { type: "boolean", default: false },
   },
 });
@@ -46,8 +59,15 @@ function num(name: string, v: string | undefined): number | undefined {
 }
 
 type Params = Partial<Omit<RouterParams, "fees">>;
-const scenarios: SimScenario[] =
-  values.scenario === "both"
+if (values["write-schedule"]) {
+  const spec = values.schedule ?? "random:1";
+  writeFileSync(values["write-schedule"], scheduleToJson(scheduleByName(spec)));
+  console.log(`wrote ${spec} to ${values["write-schedule"]} (replay: npm run contest -- --schedule FILE)`);
+  process.exit(0);
+}
+const scenarios: SimScenario[] = values.schedule
+  ? values.schedule.split(",").map((x) => fromContest(scheduleByName(x.trim())))
+  : values.scenario === "both"
     ? [OFFICIAL.preview, OFFICIAL.final]
     : values.scenario === "preview" || values.scenario === "final"
       ? [OFFICIAL[values.scenario]]
@@ -68,6 +88,7 @@ set("probeIntervalMs", num("probe", values.probe));
 set("errorCooldownMs", num("cooldown", values.cooldown));
 set("maxHoldMs", num("max-hold", values["max-hold"]));
 set("feeHoldMs", num("fee-hold", values["fee-hold"]));
+set("holdHorizonMs", num("horizon", values.horizon));
 
 const pollMs = num("poll-ms", values["poll-ms"]);
 const model: Partial<Model> = pollMs === undefined ? {} : { pollEveryMs: pollMs };
@@ -81,6 +102,18 @@ const run = (scenario: SimScenario, policy: Policy, params: Params) =>
   });
 const mean = (rs: SimResult[], f: (r: SimResult) => number) => rs.reduce((a, r) => a + f(r), 0) / rs.length;
 const pct = (x: number, d = 2) => `${(x * 100).toFixed(d)}%`;
+
+if (values.family !== undefined) {
+  const n = num("family", values.family) ?? 200;
+  const policy = values.policy === "all" ? policyByName("ours") : policies[0]!;
+  const members = familyMembers(n, num("first", values.first) ?? 1);
+  const s = runFamily(members, policy, { seed: seed0, params: overrides, model }, (r) => {
+    if (!values.quiet && !values.json) console.log(familyTable([r]).split("\n")[1]);
+  });
+  if (values.json) console.log(JSON.stringify(s.rows.map((r) => ({ ...r, result: { ...r.result, timeline: [] } }))));
+  else console.log(`\n${familyTable(s.rows)}\n\n${familySummaryText(s, policy.name)}`);
+  process.exit(0);
+}
 
 if (!values.sweep) {
   for (const sc of scenarios) {

@@ -1,7 +1,8 @@
 // The stage schedules the simulator plays: the two official ones (taken from tools/contest/scenarios.ts,
 // docs/contest.md) and small made-up ones for tests.
 import type { ProcessorName } from "../../handlers/contract/types";
-import { SCENARIOS } from "../contest/scenarios";
+import { SCENARIOS, type Scenario } from "../contest/scenarios";
+import { scheduleByName } from "../contest/schedule";
 
 export interface ProcessorState {
   delayMs: number;
@@ -31,14 +32,18 @@ export interface SimScenario {
 }
 
 export const OFFICIAL: Record<"preview" | "final", SimScenario> = {
-  preview: fromContest("preview"),
-  final: fromContest("final"),
+  preview: fromContest(SCENARIOS.preview),
+  final: fromContest(SCENARIOS.final),
 };
 
-function fromContest(name: "preview" | "final"): SimScenario {
-  const s = SCENARIOS[name];
+/** "preview", "final", "random:SEED" (tools/contest/schedule.ts) or a JSON schedule file. */
+export function simSchedule(spec: string): SimScenario {
+  return fromContest(scheduleByName(spec));
+}
+
+export function fromContest(s: Scenario): SimScenario {
   return {
-    name,
+    name: s.name,
     durationMs: s.durationS * 1000,
     maxVus: s.maxVus,
     amountCents: Math.round(s.amount * 100),

@@ -15,7 +15,7 @@ import { makeRng, type Random } from "../lib/rng";
 import { type AuditResult, audit } from "./audit";
 import { Clock } from "./clock";
 import { type Policy, paramsFor, type SimSignals } from "./policies";
-import { type SimScenario, stateAt } from "./scenarios";
+import { type ProcessorState, type SimScenario, stateAt } from "./scenarios";
 
 /** How the world behaves apart from the schedule. Defaults mirror handlers/contract/config.ts and the runtime. */
 export interface Model {
@@ -126,6 +126,10 @@ export interface SimResult {
   maxHandedOut: number;
   holds: number;
   queueRetries: number;
+  /** per second: payments accepted and not yet recorded by us (held, queued or in flight) at its end */
+  backlog: number[];
+  /** the expected share of an oracle that knows the schedule (upperBound()) */
+  boundShare: number;
   /** per second of the run: what happened (sends, stores, failures by processor; holds) */
   timeline: Second[];
 }
@@ -596,6 +600,20 @@ export function simulate(o: SimOptions): SimResult {
     .map((j) => j.row!.recordAt - j.receivedAt)
     .sort((a, b) => a - b);
 
+  const backlog = new Array<number>(Math.ceil(teardownAt / 1000) + 1).fill(0);
+  for (const j of jobs) {
+    backlog[Math.floor(j.receivedAt / 1000)]!++;
+    const rec = j.row ? j.row.recordAt : Number.POSITIVE_INFINITY;
+    if (rec < teardownAt) backlog[Math.floor(rec / 1000)]!--;
+  }
+  for (let i = 1; i < backlog.length; i++) backlog[i]! += backlog[i - 1]!;
+  const bound = upperBound(
+    sc,
+    jobs.map((j) => j.receivedAt),
+    teardownAt,
+    params.unsafeLatencyMs,
+  );
+
   return {
     scenario: sc.name,
     policy: o.policy.name,
@@ -619,6 +637,44 @@ export function simulate(o: SimOptions): SimResult {
     maxHandedOut,
     holds,
     queueRetries,
+    backlog,
+    boundShare: bound,
     timeline,
   };
+}
+
+/**
+ * The expected share (units of SimResult.expectedShare) of an oracle that knows the schedule: each payment
+ * goes, at the best moment between its arrival and the end, to the cheapest processor then working and
+ * stored before teardown. Two oracles, the better one counts: one that uses only delays under the audit
+ * margin and `safeMs` (never fined), and one that also uses slower working processors and so is fined for
+ * sure (35%). No capacity limits, no probes: a yardstick, not a proof (a policy may beat it by luck).
+ */
+export function upperBound(sc: SimScenario, arrivals: number[], teardownAt: number, safeMs: number): number {
+  const safe = (st: ProcessorState) => !st.failing && st.delayMs < Math.min(sc.auditOffsetMs, safeMs);
+  const cuts = [0, ...sc.stages.map((s) => s.atMs)].filter((t) => t < sc.durationMs);
+  // the best fee reachable from stage k on (a suffix minimum), for one notion of usable
+  const reach = (usable: (st: ProcessorState) => boolean) => {
+    const feeAt = cuts.map((t) => {
+      let best = Number.POSITIVE_INFINITY;
+      for (const p of ["default", "fallback"] as const) {
+        const st = stateAt(sc, p, t);
+        if (usable(st) && t + st.delayMs <= teardownAt) best = Math.min(best, sc.fees[p]);
+      }
+      return best;
+    });
+    for (let k = feeAt.length - 2; k >= 0; k--) feeAt[k] = Math.min(feeAt[k]!, feeAt[k + 1]!);
+    let liquid = 0,
+      k = 0;
+    for (const t of [...arrivals].sort((a, b) => a - b)) {
+      while (k + 1 < cuts.length && cuts[k + 1]! <= t) k++;
+      if (Number.isFinite(feeAt[k]!)) liquid += sc.amountCents * (1 - feeAt[k]!);
+    }
+    return liquid;
+  };
+  const ceil0 = arrivals.length * sc.amountCents * (1 - sc.fees.default);
+  if (ceil0 === 0) return 0;
+  const careful = reach(safe) / ceil0;
+  const bold = reach((st) => !st.failing);
+  return Math.max(careful, bold > reach(safe) ? ((bold / ceil0) * (1.2 - 0.35)) / 1.2 : careful);
 }

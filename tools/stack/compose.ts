@@ -3,6 +3,7 @@
 
 import { readFileSync } from "node:fs";
 import { parse } from "yaml";
+import { parseRestart, type RestartPolicy } from "./restart";
 
 export interface Mount {
   /** Named volume (`sockets`), host path (bind mount, as written) or undefined (anonymous). */
@@ -27,6 +28,8 @@ export interface Service {
   mounts: Mount[];
   networks: string[];
   dependsOn: string[];
+  /** `restart:`; "no" when absent. */
+  restart: RestartPolicy;
   /** deploy.resources.limits as numbers; undefined when absent or unreadable (the rules say which). */
   cpus?: number;
   memoryBytes?: number;
@@ -210,6 +213,7 @@ export function normalizeCompose(doc: unknown, env: Record<string, string | unde
         mounts: toMounts(value.volumes),
         networks: toList(value.networks),
         dependsOn: toList(value.depends_on),
+        restart: parseRestart(value.restart, name),
         cpus: limits?.cpus === undefined ? undefined : parseCpus(limits.cpus),
         memoryBytes: limits?.memory === undefined ? undefined : parseMemory(limits.memory),
         raw: value,
@@ -228,8 +232,38 @@ export function parseCompose(text: string, env: Record<string, string | undefine
   return normalizeCompose(parse(text, { merge: true }), env);
 }
 
-export function loadCompose(file: string, env: Record<string, string | undefined> = {}): Compose {
-  return parseCompose(readFileSync(file, "utf8"), env);
+/**
+ * Several files merged as `docker compose -f a.yml -f b.yml` does, for the parts this project uses: maps merge
+ * key by key, a later scalar or list replaces the earlier one, except a service's `volumes` (merged by mount
+ * target) and `ports` (appended).
+ */
+export function mergeCompose(base: unknown, override: unknown, path: string[] = []): unknown {
+  if (!isObject(base) || !isObject(override)) return override === undefined ? base : override;
+  const out: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(override)) {
+    const inService = path.length === 2 && path[0] === "services";
+    if (inService && key === "volumes" && Array.isArray(value) && Array.isArray(out[key])) {
+      const target = (m: unknown) => toMounts([m])[0]!.target;
+      const replaced = new Set(value.map(target));
+      out[key] = [...(out[key] as unknown[]).filter((m) => !replaced.has(target(m))), ...value];
+    } else if (inService && key === "ports" && Array.isArray(value) && Array.isArray(out[key])) {
+      out[key] = [...(out[key] as unknown[]), ...value];
+    } else out[key] = mergeCompose(out[key], value, [...path, key]);
+  }
+  return out;
+}
+
+/** One compose file, or several merged in order (later files override earlier ones). */
+export function loadCompose(files: string | string[], env: Record<string, string | undefined> = {}): Compose {
+  const docs = (Array.isArray(files) ? files : [files]).map((f) => {
+    const doc: unknown = parse(readFileSync(f, "utf8"), { merge: true });
+    if (!isObject(doc)) throw new Error(`compose file ${f}: the top level must be a map`);
+    return doc;
+  });
+  return normalizeCompose(
+    docs.reduce((a, b) => mergeCompose(a, b) as Record<string, unknown>),
+    env,
+  );
 }
 
 export const MiB = 1024 * 1024;

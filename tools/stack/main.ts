@@ -8,7 +8,9 @@ import { type Stack, type StopReport, startStack } from "./stack";
 
 const HELP = `usage: npx tsx tools/stack/main.ts [options]
 
-  --compose <file>           compose file (default: docker-compose.yml)
+  --compose <file>           compose file (default: docker-compose.yml); repeat to merge several, as
+                             docker compose -f a -f b does (e.g. --compose docker-compose.yml
+                             --compose docker-compose.aof.yml for Redis with AOF)
   --with-emulators           also start the two processor emulators (not limited: they are external)
   --port <n>                 port the load balancer listens on (default: the one compose publishes, 9999)
   --processor-ports <a,b>    processors' ports, default 8001,8002 (emulators started there with --with-emulators)
@@ -18,7 +20,9 @@ const HELP = `usage: npx tsx tools/stack/main.ts [options]
   --entry <file>             Node entry for build: services instead of dist/node.js (no build)
   --no-build                 do not rebuild dist/node.js when it is stale
   --no-limits                do not apply cgroup CPU / memory limits
-  --keep-going               keep the stack up when a service dies (default: stop everything)
+  --no-restart               ignore compose restart: policies (default: a service that exits is restarted
+                             with backoff 0.1 s doubling to 5 s as its policy says, and the launcher says so)
+  --keep-going               keep the stack up when a service dies and is not restarted (default: stop all)
   --verbose                  echo every service's output, prefixed with its name
   --keep-run-dir             keep sockets, logs and the generated Caddyfile after stopping
   --ready-timeout <ms>       per-service start timeout (default 30000)`;
@@ -32,8 +36,9 @@ function number(value: string | undefined, flag: string): number | undefined {
 
 const fmtStats = (r: StopReport) =>
   r.services
-    .map(({ name, stats: s, exit }) => {
+    .map(({ name, stats: s, exit, restarts }) => {
       const parts = [`  ${name.padEnd(18)} exit ${exit?.signal ?? exit?.code ?? "?"}`];
+      if (restarts) parts.push(`restarted ${restarts} times`);
       if (s?.peakRssBytes !== undefined) parts.push(`peak rss ${(s.peakRssBytes / MiB).toFixed(1)}MB`);
       if (s?.peakMemoryBytes !== undefined) parts.push(`peak mem+cache ${(s.peakMemoryBytes / MiB).toFixed(1)}MB`);
       if (s?.memoryLimitHits) parts.push(`at its memory limit ${s.memoryLimitHits} times (cache reclaimed)`);
@@ -48,7 +53,8 @@ const fmtStats = (r: StopReport) =>
 async function main() {
   const { values } = parseArgs({
     options: {
-      compose: { type: "string" },
+      compose: { type: "string", multiple: true },
+      "no-restart": { type: "boolean" },
       "with-emulators": { type: "boolean" },
       port: { type: "string" },
       "processor-ports": { type: "string" },
@@ -84,6 +90,7 @@ async function main() {
   }
   stack = await startStack({
     composeFile: values.compose,
+    restart: !values["no-restart"],
     withEmulators: values["with-emulators"],
     port: number(values.port, "--port"),
     processorPorts: ports ? { default: ports[0]!, fallback: ports[1]! } : undefined,
@@ -101,7 +108,7 @@ async function main() {
     keepRunDir: values["keep-run-dir"],
     readyTimeoutMs: number(values["ready-timeout"], "--ready-timeout"),
     onLine: values.verbose ? (name, line) => console.log(`[${name}] ${line}`) : undefined,
-    // A service dying takes the stack down: a half stack would give misleading numbers.
+    // A service dying for good (no restart policy) takes the stack down: a half stack gives misleading numbers.
     onExit: values["keep-going"] ? undefined : () => void shutdown(1),
   });
 

@@ -5,6 +5,7 @@
 import { readFileSync } from "node:fs";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import type { Compose, Service } from "./compose";
+import type { RestartPolicy } from "./restart";
 
 export type Kind = "caddy" | "redis" | "node";
 
@@ -81,6 +82,7 @@ export interface ProcessPlan {
   /** Files to write before start (the rewritten Caddyfile). */
   files: { path: string; content: string }[];
   dependsOn: string[];
+  restart: RestartPolicy;
   cpus?: number;
   memoryBytes?: number;
 }
@@ -229,6 +231,7 @@ export function planService(service: Service, compose: Compose, ctx: PlanContext
     address,
     files,
     dependsOn: service.dependsOn,
+    restart: service.restart,
     cpus: service.cpus,
     memoryBytes: service.memoryBytes,
   };

@@ -29,6 +29,7 @@ import {
 } from "./cgroup";
 import { type Compose, loadCompose, MiB } from "./compose";
 import { type Kind, kindOf, listenOf, type ProcessPlan, planService } from "./plan";
+import { decideRestart, type RestartPolicy } from "./restart";
 import { checkCompose } from "./rules";
 
 export const PROCESSOR_HOSTS = {
@@ -39,8 +40,8 @@ export const PROCESSOR_HOSTS = {
 export const PREVIEW_FEES = { default: 0.05, fallback: 0.15 } as const;
 
 export interface StackOptions {
-  /** Default: docker-compose.yml at the repo root. */
-  composeFile?: string;
+  /** Default: docker-compose.yml at the repo root. Several files merge like `docker compose -f a -f b`. */
+  composeFile?: string | string[];
   /** Start the two processor emulators (not under the stack's limits: they stand for external services). */
   withEmulators?: boolean;
   /** Port the load balancer publishes here. Default: the one compose publishes (9999). */
@@ -67,8 +68,10 @@ export interface StackOptions {
   log?: (message: string) => void;
   /** Each line a service prints. Default: dropped (they are in <runDir>/logs/<name>.log). */
   onLine?: (service: string, line: string) => void;
-  /** Called when a service exits while the stack is up. */
+  /** Called when a service exits while the stack is up and its `restart:` policy does not bring it back. */
   onExit?: (service: RunningService) => void;
+  /** Apply each service's compose `restart:` policy (restart with backoff). Default true. */
+  restart?: boolean;
 }
 
 export interface RunningService {
@@ -84,11 +87,16 @@ export interface RunningService {
   cpus?: number;
   memoryBytes?: number;
   cgroup?: ServiceGroup;
+  /** Its compose `restart:` policy ("no" for the emulators, and for all with `restart: false`). */
+  restartPolicy: RestartPolicy;
+  /** How many times the launcher restarted it after an exit it did not ask for. */
+  restarts: number;
+  /** The last exit; the current process's pid is `pid`. */
   exit?: { code: number | null; signal: NodeJS.Signals | null };
 }
 
 export interface StopReport {
-  services: { name: string; pid: number; exit?: RunningService["exit"]; stats?: GroupStats }[];
+  services: { name: string; pid: number; restarts: number; exit?: RunningService["exit"]; stats?: GroupStats }[];
   problems: string[];
 }
 
@@ -179,7 +187,10 @@ interface Proc {
 
 export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const log = opts.log ?? ((m: string) => console.log(m));
-  const composeFile = resolve(opts.composeFile ?? join(REPO_DIR, "docker-compose.yml"));
+  const composeFiles = (
+    Array.isArray(opts.composeFile) ? opts.composeFile : [opts.composeFile ?? join(REPO_DIR, "docker-compose.yml")]
+  ).map((f) => resolve(f));
+  if (composeFiles.length === 0) throw new Error("composeFile: give at least one compose file");
   const processorPorts = opts.processorPorts ?? { default: 8001, fallback: 8002 };
   const fees = {
     default: opts.fees?.default ?? PREVIEW_FEES.default,
@@ -195,7 +206,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     interpolationEnv.FEE_FALLBACK = String(fees.fallback);
   }
   Object.assign(interpolationEnv, opts.env);
-  const compose: Compose = loadCompose(composeFile, interpolationEnv);
+  const compose: Compose = loadCompose(composeFiles, interpolationEnv);
   for (const v of checkCompose(compose)) log(`warning: compose breaks a contest rule: ${v.message}`);
 
   const lb = compose.services.find((s) => kindOf(s) === "caddy");
@@ -230,6 +241,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   let limitsReason: string | undefined;
   const procs: Proc[] = [];
   let stopping = false;
+  const pendingRestarts = new Set<NodeJS.Timeout>();
   const emergencyKill = () => {
     for (const p of procs) {
       try {
@@ -247,6 +259,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     env: Record<string, string>,
     address: string,
     limits: { cpus?: number; memoryBytes?: number } | undefined,
+    restartPolicy: RestartPolicy = "no",
   ): Proc => {
     let group: ServiceGroup | undefined;
     let limitText = "not limited (external service)";
@@ -256,19 +269,10 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
         limitText = `${fmtLimits(limits.cpus, limits.memoryBytes)} enforced`;
       } else limitText = `${fmtLimits(limits.cpus, limits.memoryBytes)} NOT enforced`;
     }
-    const fullArgv = wrapArgv(group?.procsFiles ?? [], argv);
-    // detached: own process group, so stop() can signal the service and anything it forked.
-    const child = spawn(fullArgv[0]!, fullArgv.slice(1), {
-      cwd: REPO_DIR,
-      env,
-      detached: true,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    if (child.pid === undefined) throw new Error(`could not start ${name}: ${argv.join(" ")}`);
     const service: RunningService = {
       name,
       kind,
-      pid: child.pid,
+      pid: 0,
       argv,
       env,
       address,
@@ -276,38 +280,84 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       cpus: limits?.cpus,
       memoryBytes: limits?.memoryBytes,
       cgroup: group,
+      restartPolicy: opts.restart === false ? "no" : restartPolicy,
+      restarts: 0,
     };
     const tail: string[] = [];
     const logFile = createWriteStream(join(runDir, "logs", `${name}.log`));
-    const onData = (stream: NodeJS.ReadableStream) => {
-      let partial = "";
-      stream.on("data", (chunk: Buffer) => {
-        logFile.write(chunk);
-        const lines = (partial + chunk.toString()).split("\n");
-        partial = lines.pop() ?? "";
-        for (const line of lines) {
-          tail.push(line);
-          if (tail.length > 200) tail.shift();
-          opts.onLine?.(name, line);
-        }
-      });
+    const proc: Proc = {
+      service,
+      child: undefined as unknown as ChildProcess,
+      exited: Promise.resolve(),
+      tail,
+      logFile,
     };
-    onData(child.stdout!);
-    onData(child.stderr!);
-    const exited = new Promise<void>((done) =>
-      child.once("exit", (code, signal) => {
-        service.exit = { code, signal };
-        if (!stopping) {
+    let streak = 0;
+    const launch = () => {
+      const fullArgv = wrapArgv(group?.procsFiles ?? [], argv);
+      // detached: own process group, so stop() can signal the service and anything it forked.
+      const child = spawn(fullArgv[0]!, fullArgv.slice(1), {
+        cwd: REPO_DIR,
+        env,
+        detached: true,
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      if (child.pid === undefined) throw new Error(`could not start ${name}: ${argv.join(" ")}`);
+      const startedAt = Date.now();
+      service.pid = child.pid;
+      service.exit = undefined;
+      const onData = (stream: NodeJS.ReadableStream) => {
+        let partial = "";
+        stream.on("data", (chunk: Buffer) => {
+          logFile.write(chunk);
+          const lines = (partial + chunk.toString()).split("\n");
+          partial = lines.pop() ?? "";
+          for (const line of lines) {
+            tail.push(line);
+            if (tail.length > 200) tail.shift();
+            opts.onLine?.(name, line);
+          }
+        });
+      };
+      onData(child.stdout!);
+      onData(child.stderr!);
+      proc.child = child;
+      proc.exited = new Promise<void>((done) =>
+        child.once("exit", (code, signal) => {
+          service.exit = { code, signal };
+          done();
+          if (stopping) return;
+          const how = signal ?? `code ${code}`;
+          const decision = decideRestart(service.restartPolicy, service.exit, streak, Date.now() - startedAt);
+          if (!decision.restart) {
+            log(`service ${name} (pid ${child.pid}) exited: ${how}; ${decision.why}\n${tail.slice(-15).join("\n")}`);
+            opts.onExit?.(service);
+            return;
+          }
+          streak = decision.streak;
+          service.restarts++;
           log(
-            `service ${name} (pid ${service.pid}) exited: ${signal ?? `code ${code}`}\n${tail.slice(-15).join("\n")}`,
+            `service ${name} (pid ${child.pid}) exited: ${how}; restarting in ${decision.delayMs} ms ` +
+              `(restart ${service.restarts}, policy ${service.restartPolicy})\n${tail.slice(-5).join("\n")}`,
           );
-          opts.onExit?.(service);
-        }
-        done();
-      }),
-    );
-    child.once("error", (err) => log(`service ${name}: ${err.message}`));
-    const proc = { service, child, exited, tail, logFile };
+          // The exit stands until the new process is up, so stop() during the delay finds nothing to stop.
+          const timer = setTimeout(() => {
+            pendingRestarts.delete(timer);
+            if (stopping) return;
+            try {
+              launch();
+              log(`service ${name} restarted: pid ${service.pid}`);
+            } catch (err) {
+              log(`service ${name}: restart failed: ${(err as Error).message}`);
+              opts.onExit?.(service);
+            }
+          }, decision.delayMs);
+          pendingRestarts.add(timer);
+        }),
+      );
+      child.once("error", (err) => log(`service ${name}: ${err.message}`));
+    };
+    launch();
     procs.push(proc);
     return proc;
   };
@@ -346,6 +396,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const stop = once(async (): Promise<StopReport> => {
     stopping = true;
     clearInterval(sampler);
+    for (const t of pendingRestarts) clearTimeout(t);
     const problems: string[] = [];
     const stats = new Map(procs.map((p) => [p.service.name, p.service.cgroup?.stats()]));
     // Reverse start order: the load balancer first, external emulators last.
@@ -388,6 +439,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       services: procs.map((p) => ({
         name: p.service.name,
         pid: p.service.pid,
+        restarts: p.service.restarts,
         exit: p.service.exit,
         stats: stats.get(p.service.name),
       })),
@@ -403,7 +455,8 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     }
     const ctx = {
       repoDir: REPO_DIR,
-      composeDir: dirname(composeFile),
+      // As docker compose: paths are relative to the first file's directory.
+      composeDir: dirname(composeFiles[0]!),
       runDir,
       hostPorts,
       lbPort,
@@ -478,10 +531,15 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       const promise = (async () => {
         await Promise.all(plan.dependsOn.map((d) => startOne(d, [...path, name])));
         const address = plan.address.socket ? `unix:${plan.address.socket}` : `127.0.0.1:${plan.address.port}`;
-        const proc = spawnProc(plan.name, plan.kind, plan.argv, plan.env, address, {
-          cpus: plan.cpus,
-          memoryBytes: plan.memoryBytes,
-        });
+        const proc = spawnProc(
+          plan.name,
+          plan.kind,
+          plan.argv,
+          plan.env,
+          address,
+          { cpus: plan.cpus, memoryBytes: plan.memoryBytes },
+          plan.restart,
+        );
         if (plan.kind === "redis") await waitFor(proc, "PING", () => redisPing(plan.address));
         else if (plan.kind === "node")
           await waitFor(proc, "/healthz", async () => (await httpGet(plan.address, "/healthz")) === 200);

@@ -1,6 +1,7 @@
 // Node side: runs a built Worker bundle (dist/worker.js) in Miniflare/workerd with the Cloudflare bindings the
-// adapter needs, and stands in for the Cron Trigger by firing `scheduled` every TICK_MS. Used by
-// `npm run dev:worker` (tools/build/dev-worker.ts) and the end-to-end tests. Nothing here runs inside workerd.
+// adapter needs, and stands in for the Cron Trigger (the watchdog of the tick's alarm) by firing `scheduled`
+// every TICK_MS. Used by `npm run dev:worker` (tools/build/dev-worker.ts) and the end-to-end tests. Nothing
+// here runs inside workerd.
 import { dirname } from "node:path";
 import { Log, LogLevel, Miniflare } from "miniflare";
 import { loadConfig } from "../../../handlers/contract/config";
@@ -19,7 +20,7 @@ export interface LocalWorkerOptions {
   scriptPath: string;
   port?: number;
   host?: string;
-  /** Interval of the stand-in Cron Trigger, ms (default: TICK_MS of `vars`). */
+  /** Interval of the stand-in Cron Trigger (the alarm's watchdog), ms (default: TICK_MS of `vars`). */
   tickMs?: number;
   /**
    * Where the Books object's SQLite files go (default: Miniflare's temp folder, removed on close). A tmpfs
@@ -50,7 +51,10 @@ export async function startLocalWorker(vars: Record<string, string>, o: LocalWor
     modulesRoot: dirname(o.scriptPath), // module names are relative to it; the bundle may live outside the cwd
     compatibilityDate: COMPATIBILITY_DATE,
     bindings: { ...vars, QUEUE_MAX_RETRIES: String(QUEUE_CONSUMER.maxRetries) },
-    durableObjects: { BOOKS: { className: "Books", useSQLite: true } },
+    durableObjects: {
+      BOOKS: { className: "Books", useSQLite: true },
+      TICKER: { className: "Ticker", useSQLite: true },
+    },
     durableObjectsPersist: o.persistDir,
     queueProducers: { PAYMENTS: { queueName: "payments" } },
     queueConsumers: { payments: { ...QUEUE_CONSUMER } },
@@ -71,8 +75,8 @@ export async function startLocalWorker(vars: Record<string, string>, o: LocalWor
     scheduled(o: { scheduledTime?: Date; cron?: string }): Promise<unknown>;
   };
 
-  // Cloudflare's Cron Triggers fire at most once a minute; the health window is 5 s, so locally we drive
-  // `scheduled` ourselves (docs/workers.md). Like the Node runtime, a slow tick does not delay the next.
+  // The stand-in Cron Trigger: `scheduled` is the watchdog that keeps the Ticker's alarm armed (the alarm runs
+  // the health tick every HEALTH_WINDOW_MS). A slow call does not delay the next.
   let closing = false;
   const ticks = new Set<Promise<unknown>>();
   const fire = () => {
@@ -84,8 +88,8 @@ export async function startLocalWorker(vars: Record<string, string>, o: LocalWor
       .finally(() => ticks.delete(t));
     ticks.add(t);
   };
-  // The first tick completes before we report ready, so the router starts from polled health (as the Node
-  // runtime's first tick, which it starts before listening, usually has by the first payment).
+  // The first call arms the alarm and runs the first tick before we report ready, so the router starts from
+  // polled health (as the Node runtime's first tick, which it starts before listening, usually has).
   fire();
   await Promise.allSettled([...ticks]);
   const timer = setInterval(fire, tickMs);

@@ -71,12 +71,17 @@ export interface SqlStorage {
 export interface DurableObjectStorage {
   readonly sql: SqlStorage;
   transactionSync<T>(fn: () => T): T;
+  /** Epoch ms of the object's alarm, or null when none is set. */
+  getAlarm(): Promise<number | null>;
+  /** Sets (replaces) the one alarm of the object: its `alarm()` runs then. */
+  setAlarm(scheduledTime: number | Date): Promise<void>;
 }
 
 export interface DurableObjectState {
   readonly id: DurableObjectId;
   readonly storage: DurableObjectStorage;
   blockConcurrencyWhile<T>(fn: () => Promise<T>): Promise<T>;
+  waitUntil(promise: Promise<unknown>): void;
 }
 
 // ---- Handlers ---------------------------------------------------------------------------------

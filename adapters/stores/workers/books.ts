@@ -38,7 +38,7 @@ export interface BooksApi {
   purgeAll(): void;
 }
 
-// Storage layout (one SQLite database per object; the app uses one object, see store.ts):
+// Storage layout (one SQLite database per object; the app uses BOOKS_SHARDS objects, see store.ts):
 //   ledger   one row per recorded payment; the primary key makes record() idempotent by correlationId,
 //            the covering index answers a summary window with one range scan and no table lookups.
 //   attempts one row per claimed correlationId.
@@ -60,7 +60,10 @@ function processor(p: unknown): ProcessorName {
   return p;
 }
 
-/** Ledger, attempt registry, processor health and polling locks of the whole app: the one shared state. */
+/**
+ * Ledger and attempt registry of one shard (the payments shardOf maps to it); processor health and polling locks
+ * of the whole app in shard 0. All the shared state lives in these objects.
+ */
 export class Books extends DurableObject implements BooksApi {
   private readonly sql: SqlStorage;
 

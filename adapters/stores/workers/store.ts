@@ -2,8 +2,9 @@ import type { PaymentJob, Store } from "../../../handlers/contract/types";
 import type { DurableObjectNamespace, DurableObjectStub, Queue } from "./bindings";
 import type { BooksApi } from "./books";
 import { type Envelope, queueProducer } from "./queue";
+import { shardName, shardOf, sumSummaries } from "./shards";
 
-/** The name of the one Books object the app uses. */
+/** The name of the Books objects the app uses (shard 0; the others are "books-1", ...). */
 export const BOOKS_NAME = "books";
 
 export interface WorkersStoreOptions {
@@ -11,44 +12,58 @@ export interface WorkersStoreOptions {
   books: DurableObjectNamespace<BooksApi>;
   /** Producer binding of the payments queue. */
   queue: Queue<Envelope<PaymentJob>>;
-  /** Which Books object holds the state (default "books"; tests use one per store). */
+  /** Which Books objects hold the state (default "books"; tests use one set per store). */
   name?: string;
+  /** How many Books objects share the claims and ledger (BOOKS_SHARDS; default 1). */
+  shards?: number;
 }
 
 /**
  * The Cloudflare-native store: the queue is a Cloudflare Queue (the runtime drives the `queue` export, so
- * it is a producer only), and ledger, attempts, health and locks live in one Books Durable Object, reached
+ * it is a producer only), and ledger, attempts, health and locks live in Books Durable Objects, reached
  * over RPC. Nothing shared lives in the isolate.
  *
- * Purge wipes the Books object; it cannot drop messages already on the Queue (a binding has no purge), so
- * a payment queued before a purge is still forwarded and recorded after it.
+ * Sharding: a payment's claim and ledger entry go to the shard shardOf(correlationId) picks, so each
+ * per-payment guarantee stays inside one object, where every call is atomic. Health and locks are one
+ * record for the deployment, in shard 0. The summary asks every shard and adds up; purge wipes every shard.
+ * A summary taken while payments are recorded is a sum of per-shard snapshots, each exact at its moment.
+ *
+ * Purge cannot drop messages already on the Queue (a binding has no purge), so a payment queued before a
+ * purge is still forwarded and recorded after it.
  */
 export function createWorkersStore(o: WorkersStoreOptions): Store {
-  const id = o.books.idFromName(o.name ?? BOOKS_NAME);
+  const shards = o.shards ?? 1;
+  shardOf("", shards); // rejects a bad count now, not on the first payment
+  const base = o.name ?? BOOKS_NAME;
+  const ids = Array.from({ length: shards }, (_, i) => o.books.idFromName(shardName(base, i)));
   // A stub is an I/O object of the request that made it; a fresh one per call is cheap and always valid.
-  const books = (): DurableObjectStub<BooksApi> => o.books.get(id);
+  const shard = (i: number): DurableObjectStub<BooksApi> => o.books.get(ids[i]!);
+  const of = (correlationId: string) => shard(shardOf(String(correlationId), shards));
+  const all = <T>(call: (b: DurableObjectStub<BooksApi>) => Promise<T>) =>
+    Promise.all(ids.map((_, i) => call(shard(i))));
+  const health = () => shard(0);
   return {
     name: "workers",
     queue: queueProducer<PaymentJob>(o.queue),
     ledger: {
-      record: (e) => books().record(e),
-      summary: (from, to) => books().summary(from, to),
-      purge: () => books().purgeLedger(),
+      record: (e) => of(e.correlationId).record(e),
+      summary: async (from, to) => sumSummaries(await all((b) => b.summary(from, to))),
+      purge: async () => void (await all((b) => b.purgeLedger())),
     },
     attempts: {
-      get: (cid) => books().getClaim(cid),
-      claim: (cid, p, owner) => books().claim(cid, p, owner),
-      release: (cid, owner) => books().release(cid, owner),
-      purge: () => books().purgeAttempts(),
+      get: (cid) => of(cid).getClaim(cid),
+      claim: (cid, p, owner) => of(cid).claim(cid, p, owner),
+      release: (cid, owner) => of(cid).release(cid, owner),
+      purge: async () => void (await all((b) => b.purgeAttempts())),
     },
     health: {
-      read: () => books().readHealth(),
-      writePoll: (p, poll) => books().writePoll(p, poll),
-      observe: (p, obs) => books().observe(p, obs),
-      tryLock: (p, ttlMs, owner) => books().tryLock(p, ttlMs, owner),
-      purge: () => books().purgeHealth(),
+      read: () => health().readHealth(),
+      writePoll: (p, poll) => health().writePoll(p, poll),
+      observe: (p, obs) => health().observe(p, obs),
+      tryLock: (p, ttlMs, owner) => health().tryLock(p, ttlMs, owner),
+      purge: () => health().purgeHealth(),
     },
-    purge: () => books().purgeAll(),
+    purge: async () => void (await all((b) => b.purgeAll())),
     async close() {},
   };
 }

@@ -1,7 +1,7 @@
 // A test-only Worker (bundled by test/support/workers/build.ts, run in Miniflare) that lets the Node test
 // process drive the real workers store inside workerd:
-//   POST /calls [{name, queue, target, method, args}] -> createWorkersStore(Books object `name`, queue binding
-//       TESTQ_<queue>)[target][method](...args), all concurrently; answers [{result} | {error}] in order.
+//   POST /calls [{name, shards, queue, target, method, args}] -> createWorkersStore(Books `name` over `shards`,
+//       queue binding TESTQ_<queue>)[target][method](...args), all concurrently; answers [{result} | {error}].
 // Its `queue` export is the runtime pushing a batch, as for the app's Worker: it runs the batch through the
 // store's runBatch and hands the messages to the Node side (POST DISPATCH_URL/batch), where the suite's
 // handler decides; the decisions (ack, retry with a delay, or nothing) come back and are applied here, and a
@@ -41,6 +41,7 @@ export interface Decisions {
 
 type Call = {
   name: string;
+  shards?: number;
   queue?: number;
   target: "store" | "queue" | "ledger" | "attempts" | "health";
   method: string;
@@ -51,7 +52,12 @@ type Call = {
 const binding = (env: Env, i: number) => env[`TESTQ_${i}`] as Queue<Envelope<PaymentJob>>;
 
 async function call(env: Env, c: Call): Promise<unknown> {
-  const store = createWorkersStore({ books: env.BOOKS, queue: binding(env, c.queue ?? 0), name: c.name });
+  const store = createWorkersStore({
+    books: env.BOOKS,
+    queue: binding(env, c.queue ?? 0),
+    name: c.name,
+    shards: c.shards,
+  });
   const target = (c.target === "store" ? store : store[c.target]) as unknown as Record<
     string,
     (...a: unknown[]) => Promise<unknown>
