@@ -18,6 +18,7 @@ import { createReadStream, existsSync, mkdirSync, readFileSync, rmSync, writeFil
 import { dirname, join } from "node:path";
 import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
+import { findK6 } from "../tools/contest/k6";
 import { percentile } from "../tools/contest/score";
 import { freePort } from "../tools/lib/ports";
 import { REPO_DIR } from "../tools/lib/repo";
@@ -46,7 +47,7 @@ if (!scenario) fail(`--scenario must be preview or final, not ${values.scenario}
 const pairs = Number(values.pairs);
 if (!Number.isInteger(pairs) || pairs < 1) fail(`--pairs must be a positive integer, not ${values.pairs}`);
 if (values.only && values.only !== "ours" && values.only !== "floor") fail("--only must be ours or floor");
-const k6 = findK6();
+const k6 = k6OrExit();
 
 /** "floor", "ours", or the name of a --variant. */
 type Variant = string;
@@ -78,9 +79,8 @@ function fail(message: string): never {
   process.exit(2);
 }
 
-function findK6(): string {
-  const candidates = [process.env.K6, ...(process.env.PATH ?? "").split(":").map((d) => d && join(d, "k6"))];
-  const found = candidates.find((c): c is string => !!c && existsSync(c));
+function k6OrExit(): string {
+  const found = findK6();
   if (!found) {
     fail(
       "bench:tail needs k6 (v1.1.0, the contest's load generator): put it on PATH or set K6=/path/to/k6. " +
