@@ -38,6 +38,24 @@ export async function forwardOne(msg: QueueMessage<PaymentJob>, env: AppEnv): Pr
     let inDoubt = claim !== null;
     let lookedUp = false;
     const heldSince = Date.now();
+    // The forwarding pace (pacer.ts): a send takes its turn only once it is decided, so held payments take
+    // none; after waiting for its turn it is decided again, on fresh signals, before anything is claimed.
+    let paced = false;
+    const waitTurn = async () => {
+      if (paced) return false;
+      paced = true;
+      const wait = env.pacer.reserve();
+      if (wait <= 0) return false;
+      env.paced.waiting++;
+      await new Promise((r) => setTimeout(r, wait));
+      env.paced.waiting--;
+      return true;
+    };
+    /** Held after all: the turn goes back. */
+    const unpace = () => {
+      if (paced) env.pacer.refund();
+      paced = false;
+    };
 
     for (let hops = 0; hops < MAX_HOPS; ) {
       const now = Date.now();
@@ -52,16 +70,19 @@ export async function forwardOne(msg: QueueMessage<PaymentJob>, env: AppEnv): Pr
           if (await recordExisting(env, target, job)) return msg.ack();
         }
         if (assess(view.signals()[target], now, config.router).status === "failing") {
+          unpace();
           if (now - heldSince < config.holdWaitMs) {
             await view.next();
             continue;
           }
           return retry("in-doubt-failing");
         }
+        if (await waitTurn()) continue;
       } else {
         const d = route(view.signals(), now, now - job.receivedAt, config.router);
-        metrics.inc("router_decisions_total", { target: d.target, probe: String(d.probe) });
         if (d.target === "hold") {
+          metrics.inc("router_decisions_total", { target: d.target, probe: String(d.probe) });
+          unpace();
           // Waiting here (bounded by maxInFlight) keeps held payments out of the queue's retry churn.
           if (now - heldSince < config.holdWaitMs) {
             await view.next();
@@ -69,6 +90,10 @@ export async function forwardOne(msg: QueueMessage<PaymentJob>, env: AppEnv): Pr
           }
           return retry("hold");
         }
+        // Decided again after the wait: that decision is the one counted. A probe (one send per probe interval,
+        // to learn whether a failing processor is back) does not wait: every payment would decide to be it.
+        if (!d.probe && (await waitTurn())) continue;
+        metrics.inc("router_decisions_total", { target: d.target, probe: String(d.probe) });
         target = d.target;
         probe = d.probe;
         if (probe) view.markProbe(target);
@@ -78,6 +103,7 @@ export async function forwardOne(msg: QueueMessage<PaymentJob>, env: AppEnv): Pr
       }
 
       hops++;
+      paced = false;
       lookedUp = false;
       const requestedAt = new Date();
       const outcome = await send(env, target, job, requestedAt, probe);

@@ -31,6 +31,20 @@ describe("admission control", () => {
     a.stop();
   });
 
+  it("reports the worst stall since the previous read, then starts over", async () => {
+    const a = startAdmission({ thresholdMs: 0, everyMs: 10 });
+    await new Promise((r) => setTimeout(r, 30));
+    const end = performance.now() + 300;
+    while (performance.now() < end) {
+      /* block */
+    }
+    await new Promise((r) => setTimeout(r, 30)); // the timer's first run after the stall measures it
+    const first = a.takeMaxLagMs();
+    expect(first).toBeGreaterThan(100);
+    expect(a.takeMaxLagMs()).toBeLessThan(first);
+    a.stop();
+  });
+
   it("503 while the event loop runs late, 202 again after; nothing refused is queued", async () => {
     // No warm-up (3,000 requests, seconds on a busy machine) and a short hold: neither is what this case is about,
     // and both ate its time budget (the processors are unreachable, so accepted payments are held until close).

@@ -66,9 +66,14 @@ describe("plan: compose names to local addresses", () => {
     expect(out).not.toContain("api9");
   });
 
-  it("a node service runs the entry with its environment, rewritten", () => {
+  it("a node service runs the entry with its compose command's node flags and its environment, rewritten", () => {
     const plan = planService(service("worker"), compose, ctx);
-    expect(plan.argv).toEqual(["/usr/bin/node", "/repo/dist/node.js"]);
+    expect(plan.argv).toEqual([
+      "/usr/bin/node",
+      "--max-semi-space-size=4",
+      "--min-semi-space-size=4",
+      "/repo/dist/node.js",
+    ]);
     expect(plan.env.ROLE).toBe("worker");
     expect(plan.env.PORT).toBe("40003");
     expect(plan.env.REDIS_URL).toBe("unix:///run/x/volumes/sockets/redis.sock");

@@ -93,6 +93,7 @@ export function describeMetrics(m: Metrics) {
     "POST /payments refused, by reason (bad field, queue unavailable or slow, overload)",
   );
   m.describe("pending_accepts", "gauge", "POST /payments waiting for the queue to take the payment");
+  m.describe("forward_paced_waiting", "gauge", "payments waiting for their turn in the forwarding pace (FORWARD_RATE)");
   m.describe("forwarded_total", "counter", "payments recorded after a processor stored them, by processor");
   m.describe(
     "processor_responses_total",

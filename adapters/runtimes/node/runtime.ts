@@ -1,7 +1,6 @@
 import { chmodSync, existsSync, unlinkSync } from "node:fs";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { monitorEventLoopDelay } from "node:perf_hooks";
 import { createAdaptorServer } from "@hono/node-server";
 import { type AppEnv, createHandlers, loadConfig, makeEnv } from "../../../handlers";
 import type { Config, EnvLike } from "../../../handlers/contract/config";
@@ -22,7 +21,8 @@ export interface Runtime {
   close(): Promise<void>;
 }
 
-/** The store Config.store names (STORE, with REDIS_URL, REDIS_PREFIX, REDIS_CLAIM_IDLE_MS, the retention). */
+/** The store Config.store names (STORE, with REDIS_URL, REDIS_PREFIX, REDIS_CLAIM_IDLE_MS, REDIS_BATCH_MS, the
+ * retention). */
 export async function storeFromConfig(config: Config): Promise<NodeStore> {
   if (config.store === "memory") return createMemoryStore(config.retention);
   const { createRedisStore } = await import("../../stores/redis");
@@ -66,15 +66,6 @@ export async function startRuntime(vars: EnvLike, opts: { store?: NodeStore; qui
   env.metrics.gauge("process_resident_memory_bytes", () => ({ "": process.memoryUsage.rss() }));
   env.metrics.describe("nodejs_heap_used_bytes", "gauge", "V8 heap in use");
   env.metrics.gauge("nodejs_heap_used_bytes", () => ({ "": process.memoryUsage().heapUsed }));
-  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
-  loopDelay.enable();
-  env.metrics.describe("nodejs_eventloop_delay_p99_ms", "gauge", "event loop delay p99 since the previous scrape");
-  env.metrics.gauge("nodejs_eventloop_delay_p99_ms", () => {
-    const v = loopDelay.percentile(99) / 1e6;
-    loopDelay.reset();
-    return { "": Number(v.toFixed(3)) };
-  });
-
   let consumer: Consumer | null = null;
   let ticker: ReturnType<typeof setInterval> | null = null;
   if (work) {
@@ -94,6 +85,8 @@ export async function startRuntime(vars: EnvLike, opts: { store?: NodeStore; qui
   const admission = startAdmission({ thresholdMs: config.shedLagMs });
   env.metrics.describe("admission_lag_ms", "gauge", "smoothed event-loop lag that admission control acts on");
   env.metrics.gauge("admission_lag_ms", () => ({ "": Number(admission.lagMs().toFixed(2)) }));
+  env.metrics.describe("nodejs_eventloop_lag_max_ms", "gauge", "worst event-loop stall since the previous scrape");
+  env.metrics.gauge("nodejs_eventloop_lag_max_ms", () => ({ "": Number(admission.takeMaxLagMs().toFixed(2)) }));
   const overloaded = () => {
     env.metrics.inc("rejected_total", { reason: "overload" });
     return new Response('{"error":"overloaded; retry later"}', {
@@ -137,7 +130,6 @@ export async function startRuntime(vars: EnvLike, opts: { store?: NodeStore; qui
     url,
     async close() {
       if (ticker) clearInterval(ticker);
-      loopDelay.disable();
       admission.stop();
       await new Promise<void>((r) => {
         server.close(() => r());

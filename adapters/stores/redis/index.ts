@@ -5,6 +5,7 @@ import { hostname } from "node:os";
 import { KEEP_FOREVER, type NodeStore, type PaymentJob, type Retention } from "../../../handlers/contract/types";
 import { deleteMatching, RedisAttempts } from "./attempts";
 import { connect } from "./connect";
+import { FlushClock } from "./flush-clock";
 import { RedisHealth } from "./health";
 import { dataKeys, GROUP, keysFor } from "./keys";
 import { RedisLedger } from "./ledger";
@@ -22,6 +23,12 @@ export interface RedisStoreOptions {
   claimIdleMs?: number;
   /** Longest wait between checks for due retries. Default 100 ms. */
   promoteEveryMs?: number;
+  /**
+   * Ledger records and queue settles wait up to this long to leave in one call (flush-clock.ts); the consumer
+   * also waits this long after a read that did not fill its batch, so reads carry several payments.
+   * 0: flush every turn of the event loop. Default 5 ms.
+   */
+  batchMs?: number;
   /** Claim window and ledger retention; default: keep everything. */
   retention?: Retention;
 }
@@ -37,6 +44,7 @@ export async function createRedisStore(opts: RedisStoreOptions = {}): Promise<Re
   const claimIdleMs = opts.claimIdleMs ?? 5000;
   if (!(claimIdleMs > 0)) throw new Error(`createRedisStore: claimIdleMs must be > 0, got ${claimIdleMs}`);
   const k = keysFor(prefix);
+  const clock = new FlushClock(opts.batchMs ?? 5);
   // The one shared command connection: node-redis pipelines commands issued in the same tick on it.
   const conn = await connect(url, "commands");
   try {
@@ -48,10 +56,11 @@ export async function createRedisStore(opts: RedisStoreOptions = {}): Promise<Re
       consumerName: opts.consumerName ?? `${hostname()}-${process.pid}-${randomBytes(3).toString("hex")}`,
       claimIdleMs,
       promoteEveryMs: opts.promoteEveryMs ?? 100,
+      clock,
     });
     await queue.ensureGroup();
     const retention = opts.retention ?? KEEP_FOREVER;
-    const ledger = new RedisLedger(conn, k, retention.ledgerRetentionMs);
+    const ledger = new RedisLedger(conn, k, clock, retention.ledgerRetentionMs);
     return {
       name: "redis",
       prefix,

@@ -11,6 +11,7 @@ import {
   type Summary,
 } from "../../../handlers/contract/types";
 import type { RedisConn } from "./connect";
+import type { FlushClock } from "./flush-clock";
 import type { Keys } from "./keys";
 import { COMPACT, RECORD, SUMMARY } from "./scripts";
 
@@ -36,6 +37,7 @@ export class RedisLedger implements Ledger {
   constructor(
     private readonly conn: RedisConn,
     k: Keys,
+    private readonly clock: FlushClock,
     private readonly retentionMs = Infinity,
   ) {
     this.summaryKeys = [
@@ -55,6 +57,7 @@ export class RedisLedger implements Ledger {
     this.allKeys = [k.ledgerIds, ...this.summaryKeys];
     this.ids = k.ledgerIds;
     this.entries = { default: k.ledgerEntries("default"), fallback: k.ledgerEntries("fallback") };
+    clock.register(() => this.flush());
   }
 
   private refusedOld = 0;
@@ -73,10 +76,9 @@ export class RedisLedger implements Ledger {
   }
 
   /**
-   * Records from the same turn of the event loop go to Redis together, as one script call: a worker
+   * Records made before the flush clock's next tick go to Redis together, as one script call: a worker
    * draining a backlog records hundreds at once, and one call sums the shared tree nodes once instead of
-   * once per payment (Redis is on every POST's path, so its CPU is everyone's latency). No added wait:
-   * the batch leaves on setImmediate.
+   * once per payment (Redis is on every POST's path, so its CPU is everyone's latency).
    */
   record(entry: LedgerEntry): Promise<boolean> {
     try {
@@ -86,13 +88,14 @@ export class RedisLedger implements Ledger {
     }
     return new Promise((resolve, reject) => {
       this.pending.push({ entry, resolve, reject });
-      if (this.pending.length === 1) setImmediate(() => this.flush());
+      this.clock.arm();
     });
   }
 
   private pending: { entry: LedgerEntry; resolve: (added: boolean) => void; reject: (err: unknown) => void }[] = [];
 
   private flush() {
+    if (this.pending.length === 0) return;
     const batch = this.pending;
     this.pending = [];
     this.write(batch.map((b) => b.entry)).then(

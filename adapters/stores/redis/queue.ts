@@ -21,6 +21,7 @@ import type {
 } from "../../../handlers/contract/types";
 import type { RedisConn } from "./connect";
 import { StreamConsumer } from "./consumer";
+import type { FlushClock } from "./flush-clock";
 import { GROUP, type Keys } from "./keys";
 import { Promoter } from "./promoter";
 import { DEPTH, WIPE } from "./scripts";
@@ -33,6 +34,7 @@ export interface RedisQueueOptions {
   consumerName: string;
   claimIdleMs: number;
   promoteEveryMs: number;
+  clock: FlushClock;
   queueName?: string;
 }
 
@@ -43,7 +45,7 @@ export class RedisQueue<Body> implements PollableQueue<Body> {
   private readonly live = new Set<StreamConsumer<Body>>();
 
   constructor(private readonly o: RedisQueueOptions) {
-    this.settler = new Settler(o.conn, o.k);
+    this.settler = new Settler(o.conn, o.k, o.clock);
     this.promoter = new Promoter(o.conn, o.k, o.promoteEveryMs);
   }
 
@@ -63,6 +65,7 @@ export class RedisQueue<Body> implements PollableQueue<Body> {
         queueName: this.o.queueName ?? "payments",
         claimIdleMs: this.o.claimIdleMs,
         settler: this.settler,
+        batchMs: this.o.clock.batchMs,
         promoter: this.promoter,
         ensureGroup: () => this.ensureGroup(),
         onStopped: () => this.live.delete(c),

@@ -52,7 +52,7 @@ export function testPipeline(name: string, start: StartBackend, opts: { timeoutM
       async () => {
         p = await startPipeline(start);
         const statuses = await Promise.all(Array.from({ length: 50 }, () => p!.post(payment(19.9))));
-        expect(statuses.every((s) => s === 202)).toBe(true);
+        expect(statuses, "every POST answered 202").toEqual(statuses.map(() => 202));
         const s = await p.waitForCount(50);
         expect(s.default.totalRequests).toBe(50);
         expect(s.default.totalAmount).toBe(995);
@@ -153,7 +153,7 @@ export function testPipeline(name: string, start: StartBackend, opts: { timeoutM
         p = await startPipeline(start);
         const body = payment(7.77);
         const statuses = await Promise.all(Array.from({ length: 10 }, () => p!.post(body)));
-        expect(statuses.every((s) => s === 202)).toBe(true);
+        expect(statuses, "every POST answered 202").toEqual(statuses.map(() => 202));
         await p.waitForCount(1);
         await sleep(800);
         const rows = [...p.def.rows(), ...p.fb.rows()].filter((r) => r.correlationId === body.correlationId);
