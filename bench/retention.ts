@@ -5,23 +5,16 @@
 //
 //   npm run build && npx tsx bench/retention.ts [--payments 250000] [--rate 600] [--retention-s 120]
 import { createClient } from "redis";
+import { positiveArg } from "../tools/lib/cli";
 import { Backend, backendEnv, startProcessors } from "../tools/lib/faults/backend";
 import { checkBooks } from "../tools/lib/faults/books";
 import { Load } from "../tools/lib/faults/load";
 import { sleep, Teardown } from "../tools/lib/procs";
 import { startRedis } from "../tools/lib/redis-server";
 
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  if (i < 0) return fallback;
-  const v = Number(process.argv[i + 1]);
-  if (!(v > 0)) throw new Error(`--${name} needs a positive number, got ${process.argv[i + 1]}`);
-  return v;
-}
-
-const payments = arg("payments", 250_000);
-const rate = arg("rate", 600);
-const retentionMs = arg("retention-s", 120) * 1000;
+const payments = positiveArg("payments", 250_000);
+const rate = positiveArg("rate", 600);
+const retentionMs = positiveArg("retention-s", 120) * 1000;
 const t = new Teardown();
 for (const sig of ["SIGINT", "SIGTERM"] as const)
   process.once(sig, () => void t.run().finally(() => process.exit(130)));

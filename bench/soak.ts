@@ -4,20 +4,14 @@
 // SIGKILLed at random moments and restarted each time. At the end, the three checks; exits 1 on a difference.
 //
 //   npx tsx bench/soak.ts [--minutes 5] [--rate 150]
+
+import { positiveArg } from "../tools/lib/cli";
 import { runCrash } from "../tools/lib/faults/crash-run";
 import { Teardown } from "../tools/lib/procs";
 import { startRedis } from "../tools/lib/redis-server";
 
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  if (i < 0) return fallback;
-  const v = Number(process.argv[i + 1]);
-  if (!(v > 0)) throw new Error(`--${name} needs a positive number, got ${process.argv[i + 1]}`);
-  return v;
-}
-
-const minutes = arg("minutes", 5);
-const rate = arg("rate", 150);
+const minutes = positiveArg("minutes", 5);
+const rate = positiveArg("rate", 150);
 const t = new Teardown();
 for (const sig of ["SIGINT", "SIGTERM"] as const) {
   process.once(sig, () => {
