@@ -214,15 +214,16 @@ async function runOnce(variant: Variant, index: number, dir: string): Promise<Ru
   }
 }
 
+/** The median as k6 computes it (percentile at 0.5: the mean of the middle two of an even count). */
+const median = (xs: number[]) =>
+  percentile(
+    [...xs].sort((a, b) => a - b),
+    0.5,
+  );
+
 function round(x: number, places: number): number {
   const f = 10 ** places;
   return Math.round(x * f) / f;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
 function describe(r: Run): string {
