@@ -36,7 +36,10 @@ interface Local {
    * reflects the delay the processor had then.
    */
   inFlight: Map<number, number>;
+  /** Every request of ours still waiting on it, probes included: what the processor has to serve. */
+  waiting: number;
   lastProbeAt: number;
+  lastScoutAt: number;
   lastOkWrite: number;
   /** Send time of the request whose latency we last learned: an answer describes the processor as it was then. */
   latencySentAt: number;
@@ -60,7 +63,14 @@ export class HealthView {
     private store: HealthStore,
     private opts: { refreshMs: number; okWriteMs: number; now?: () => number } = { refreshMs: 200, okWriteMs: 250 },
   ) {
-    const mk = (): Local => ({ inFlight: new Map(), lastProbeAt: 0, lastOkWrite: 0, latencySentAt: 0 });
+    const mk = (): Local => ({
+      inFlight: new Map(),
+      waiting: 0,
+      lastProbeAt: 0,
+      lastScoutAt: 0,
+      lastOkWrite: 0,
+      latencySentAt: 0,
+    });
     this.local = { default: mk(), fallback: mk() };
   }
 
@@ -95,7 +105,10 @@ export class HealthView {
       return {
         health: this.state[p],
         oldestInFlightMs: oldest.done ? 0 : now - oldest.value,
+        inFlight: l.waiting,
         lastProbeAt: l.lastProbeAt,
+        latencySentAt: l.latencySentAt,
+        lastScoutAt: l.lastScoutAt,
       };
     };
     return { default: s("default"), fallback: s("fallback") };
@@ -109,9 +122,15 @@ export class HealthView {
     this.local[p].lastProbeAt = this.now();
   }
 
+  /** Reserves the scout slot of `p` (route(), "scout after a change"), in the decision's synchronous step. */
+  markScout(p: ProcessorName) {
+    this.local[p].lastScoutAt = this.now();
+  }
+
   /** Marks a request to `p` as started; returns the token for end(). */
   begin(p: ProcessorName, probe: boolean): number {
     const token = ++this.seq;
+    this.local[p].waiting++;
     if (!probe) this.local[p].inFlight.set(token, this.now());
     return token;
   }
@@ -119,6 +138,7 @@ export class HealthView {
   /** Marks the request done; `ok` when the processor answered it normally (stored or duplicate). */
   end(p: ProcessorName, token: number, ok = false) {
     const l = this.local[p];
+    l.waiting--;
     const sentAt = l.inFlight.get(token);
     l.inFlight.delete(token);
     if (ok && sentAt !== undefined) {
