@@ -40,6 +40,8 @@ interface Local {
   waiting: number;
   lastProbeAt: number;
   lastScoutAt: number;
+  /** When the success that ended the last error streak seen here came back. */
+  recoveredAt: number;
   lastOkWrite: number;
   /** Send time of the request whose latency we last learned: an answer describes the processor as it was then. */
   latencySentAt: number;
@@ -68,6 +70,7 @@ export class HealthView {
       waiting: 0,
       lastProbeAt: 0,
       lastScoutAt: 0,
+      recoveredAt: 0,
       lastOkWrite: 0,
       latencySentAt: 0,
     });
@@ -109,6 +112,7 @@ export class HealthView {
         lastProbeAt: l.lastProbeAt,
         latencySentAt: l.latencySentAt,
         lastScoutAt: l.lastScoutAt,
+        recoveredAt: l.recoveredAt,
       };
     };
     return { default: s("default"), fallback: s("fallback") };
@@ -163,6 +167,7 @@ export class HealthView {
     const before = this.state[p];
     this.state[p] = applyObservation(before, o);
     const recovered = o.ok && before.errorStreak > 0;
+    if (recovered) l.recoveredAt = Math.max(l.recoveredAt, o.at);
     const worthSharing = !o.ok || recovered || o.at - l.lastOkWrite >= this.opts.okWriteMs;
     // Held payments wait for a processor to come back; waking them on every success would be pure churn.
     if (recovered) this.wake();

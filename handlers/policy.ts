@@ -14,6 +14,12 @@ export interface ProcessorSignals {
   lastProbeAt: number;
   /** Send time of the request whose latency we learned last (absent or 0: none). */
   latencySentAt?: number;
+  /**
+   * When the success that ended its last error streak came back (absent or 0: never). It says the processor
+   * works again, not how slow it is now (a probe's latency is the delay it had while failing): only a poll
+   * or the latency of a request sent since then is current.
+   */
+  recoveredAt?: number;
   /** When the last scout (see route()) was decided. */
   lastScoutAt?: number;
 }
@@ -111,18 +117,20 @@ export function route(
     now - signals[p].lastProbeAt >= params.probeIntervalMs;
 
   const full = (p: ProcessorName) => atCapacity(signals[p], a[p], params);
-  // Stages change both processors at once: one found overdue means what we know of the other predates the
-  // change too. It gets one scout payment (its answer, or its being overdue, is the evidence) and the rest
-  // wait for it, instead of a whole known latency of payments that may all land late.
+  // What we know of a processor's latency may predate a change: stages change both processors at once, so
+  // one found overdue dates the other's latency too, and a probe's success (a recovery) carries none. Then
+  // it gets one scout payment (its answer, or its being overdue, is the evidence) and the rest wait for it,
+  // instead of a whole known latency of payments that may all land late.
   const changedBy = Math.max(a[cheap].changedBy ?? 0, a[dear].changedBy ?? 0);
+  const since = (p: ProcessorName) => Math.max(changedBy, signals[p].recoveredAt ?? 0);
   const unconfirmed = (p: ProcessorName) =>
     params.scoutOnChange &&
-    changedBy > 0 &&
-    Math.max(signals[p].latencySentAt ?? 0, signals[p].health.polledAt) < changedBy;
+    since(p) > 0 &&
+    Math.max(signals[p].latencySentAt ?? 0, signals[p].health.polledAt) < since(p);
   const use = (p: ProcessorName, reason: string): Decision => {
     if (full(p)) return { target: "hold", probe: false, reason: `${reason}, at capacity` };
     if (!unconfirmed(p)) return { target: p, probe: false, reason };
-    if ((signals[p].lastScoutAt ?? 0) >= changedBy)
+    if ((signals[p].lastScoutAt ?? 0) >= since(p))
       return { target: "hold", probe: false, reason: `${reason}, waiting for its scout` };
     return { target: p, probe: false, scout: true, reason: `${reason}, scout after a change` };
   };

@@ -393,6 +393,26 @@ describe("route: after a jump, one scout to the other processor", () => {
     expect("scout" in r && r.scout).toBeFalsy();
   });
 
+  // A probe's success ends the failure and says nothing of the delay now (random:32 at 69 s: failing at
+  // 540 ms, back at 3,280 ms).
+  const back = { ...polled(true, 540, 3000), lastOkAt: NOW - 50, lastLatencyMs: 540 };
+  const probed = { latencySentAt: NOW - 20_000, recoveredAt: NOW - 50 };
+  it.each([
+    ["back after a probe: this payment is its scout", sig(back, probed), "default", true],
+    ["its scout under way: the others wait", sig(back, { ...probed, lastScoutAt: NOW - 20 }), "hold", false],
+    ["its scout answered: the default at once", sig(back, { ...probed, latencySentAt: NOW - 30 }), "default", false],
+    [
+      "a poll since then (it says 3,280 ms): the fallback, no scout",
+      sig({ ...back, failing: false, minResponseTime: 3280, polledAt: NOW - 10 }, probed),
+      "fallback",
+      false,
+    ],
+  ] as const)("%s -> %s", (_name, d, target, scout) => {
+    const r = route({ default: d, fallback: sig(polled(false, 0)) }, NOW, 0, params);
+    expect(r.target).toBe(target);
+    expect("scout" in r && r.scout === true).toBe(scout);
+  });
+
   it("assess says by when an overdue processor changed", () => {
     expect(assess(jumped, NOW, params)).toEqual({ status: "slow", latencyMs: 400, changedBy: NOW - 400 });
   });

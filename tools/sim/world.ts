@@ -209,6 +209,7 @@ class View {
   inFlight: Record<ProcessorName, Map<number, number>> = { default: new Map(), fallback: new Map() };
   lastProbeAt: Record<ProcessorName, number> = { default: 0, fallback: 0 };
   lastScoutAt: Record<ProcessorName, number> = { default: 0, fallback: 0 };
+  recoveredAt: Record<ProcessorName, number> = { default: 0, fallback: 0 };
   /** every request still waiting, probes included (HealthView's `waiting`) */
   waiting: Record<ProcessorName, number> = { default: 0, fallback: 0 };
   latencySentAt: Record<ProcessorName, number> = { default: 0, fallback: 0 };
@@ -227,6 +228,7 @@ class View {
         lastProbeAt: this.lastProbeAt[p],
         latencySentAt: this.latencySentAt[p],
         lastScoutAt: this.lastScoutAt[p],
+        recoveredAt: this.recoveredAt[p],
         probesInFlight: this.probing[p],
       };
     };
@@ -270,7 +272,9 @@ class View {
     }
     const before = this.health[p];
     this.health[p] = applyObservation(before, { at, ok, latencyMs });
-    return ok && before.errorStreak > 0;
+    const recovered = ok && before.errorStreak > 0;
+    if (recovered) this.recoveredAt[p] = Math.max(this.recoveredAt[p], at);
+    return recovered;
   }
 
   poll(p: ProcessorName, failing: boolean, minResponseTime: number, at: number) {
