@@ -624,11 +624,12 @@ export function simulate(o: SimOptions): SimResult {
     if (rec < teardownAt) backlog[Math.floor(rec / 1000)]!--;
   }
   for (let i = 1; i < backlog.length; i++) backlog[i]! += backlog[i - 1]!;
+  // The audit's own margin, not our UNSAFE_LATENCY_MS: the bound must not move with the policy it judges.
   const bound = upperBound(
     sc,
     jobs.map((j) => j.receivedAt),
     teardownAt,
-    params.unsafeLatencyMs,
+    sc.auditOffsetMs,
   );
 
   return {
