@@ -130,7 +130,10 @@ export function route(
   const use = (p: ProcessorName, reason: string): Decision => {
     if (full(p)) return { target: "hold", probe: false, reason: `${reason}, at capacity` };
     if (!unconfirmed(p)) return { target: p, probe: false, reason };
-    if ((signals[p].lastScoutAt ?? 0) >= since(p))
+    // Under way while it could still answer in time; later it is overdue (then p is slow, not here) or it
+    // ended without telling us (a 429, a timeout): then another one.
+    const scoutAt = signals[p].lastScoutAt ?? 0;
+    if (scoutAt >= since(p) && now - scoutAt <= a[p].latencyMs + params.overdueMarginMs)
       return { target: "hold", probe: false, reason: `${reason}, waiting for its scout` };
     return { target: p, probe: false, scout: true, reason: `${reason}, scout after a change` };
   };

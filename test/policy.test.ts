@@ -372,6 +372,12 @@ describe("route: after a jump, one scout to the other processor", () => {
     ["what we know of it predates the change: this payment is its scout", sig(before), "fallback", true],
     ["a scout is under way: the others wait for it", sig(before, { lastScoutAt: NOW - 100 }), "hold", false],
     [
+      "a scout gone 200 ms without an answer and not in flight (a 429): another one",
+      sig(before, { lastScoutAt: NOW - 200 }),
+      "fallback",
+      true,
+    ],
+    [
       "a scout from before the change does not count",
       sig(before, { lastScoutAt: NOW - 500, latencySentAt: NOW - 901 }),
       "fallback",
