@@ -125,12 +125,14 @@ try {
       `soak: memory after the first retention period (+30 s), ${after.length} samples:`,
       `  redis used_memory ${range(after.map((p) => p.redis))}; mean of the first half ${redisFirst.toFixed(1)} MB, ` +
         `of the second ${redisLast.toFixed(1)} MB`,
-      ...services.map(
-        (s) =>
+      ...services.map((s) => {
+        const st = stats[s.name];
+        return (
           `  ${s.name.padEnd(7)} ${range(after.map((p) => (p.mem[s.name] ?? 0) / MiB))} (limit ` +
-          `${mb(s.memoryBytes)} MB), anonymous peak ${mb(stats[s.name]?.peakRssBytes)} MB, cpu ` +
-          `${stats[s.name]?.cpuSeconds?.toFixed(1) ?? "?"} s, throttled ${stats[s.name]?.throttledPeriods ?? "?"} periods`,
-      ),
+          `${mb(s.memoryBytes)} MB), anonymous peak ${mb(st?.peakRssBytes)} MB, cpu ` +
+          `${st?.cpuSeconds?.toFixed(1) ?? "?"} s, throttled ${st?.throttledPeriods ?? "?"} periods`
+        );
+      }),
       `soak: POSTs ${report.sent}: ${JSON.stringify(load.outcomes())}; at default ${report.default}, at fallback ` +
         `${report.fallback}; landed but not accepted ${report.landedNotAccepted}; drained in ${report.drainMs} ms`,
       `soak: checks (whole run + ${report.windows} random windows inside the retention): ` +

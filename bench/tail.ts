@@ -292,15 +292,17 @@ function describe(r: Run): string {
     `${r.variant.padEnd(6)} p99 ${r.p99.toFixed(2)} ms  p50 ${r.p50.toFixed(2)}  worst second ${r.worstSecondP99} ms ` +
     `(at ${r.worstSecondAt} s)  failed ${r.failed}/${r.accepted + r.failed}  incons ${r.inconsistencies}  lag ` +
     `${r.lag}  money ${(r.moneyShare * 100).toFixed(2)}%  machine ${r.machineCpu} cores (outside the stack ` +
-    `${r.otherCpu})\n      ${svc}` +
-    (r.killed
-      ? `\n      ${r.killed.service} SIGKILLed at ${r.killed.atS} s: ${r.killed.failedPosts.length} failed POSTs (sent ms ` +
-        `after the kill, status, error): ${r.killed.failedPosts.map((f) => `${f.ms} ${f.status} ${f.error ?? ""}`.trim()).join("; ")}` +
-        `\n      caddy error lines: ${r.caddyErrors?.length ?? 0}${(r.caddyErrors ?? [])
-          .slice(0, 12)
-          .map((l) => `\n        ${l.slice(0, 400)}`)
-          .join("")}`
-      : "")
+    `${r.otherCpu})\n      ${svc}${describeKill(r)}`
+  );
+}
+
+function describeKill(r: Run): string {
+  if (!r.killed) return "";
+  const failed = r.killed.failedPosts.map((f) => `${Math.round(f.ms)} ${f.status} ${f.error ?? ""}`.trim());
+  const caddy = (r.caddyErrors ?? []).map((l) => `\n        ${l.slice(0, 400)}`);
+  return (
+    `\n      ${r.killed.service} SIGKILLed at ${r.killed.atS} s: ${failed.length} failed POSTs (sent ms after the ` +
+    `kill, status, error): ${failed.join("; ")}\n      caddy error lines: ${caddy.length}${caddy.join("")}`
   );
 }
 
