@@ -4,12 +4,17 @@
 // SIGKILLed at random moments and restarted each time. At the end, the three checks; exits 1 on a difference.
 //
 //   npx tsx bench/soak.ts [--minutes 5] [--rate 150]
+//
+// With --stack: steady payments through the real, limited stack instead, with its memory curve (soak-stack.ts).
 
 import { positiveArg } from "../tools/lib/cli";
 import { runCrash } from "../tools/lib/faults/crash-run";
 import { Teardown } from "../tools/lib/procs";
 import { startRedis } from "../tools/lib/redis-server";
 
+if (process.argv.includes("--stack")) {
+  await import("./soak-stack");
+}
 const minutes = positiveArg("minutes", 5);
 const rate = positiveArg("rate", 150);
 const t = new Teardown();

@@ -6,10 +6,14 @@
 //
 //   npm run bench:tail -- [--scenario preview|final] [--pairs 3] [--out .stack/tail.json]
 //                         [--compose docker-compose.yml] [--floor-entry tools/stack/bare.mjs] [--only ours|floor]
-//                         [--variant NAME=COMPOSE_FILE ...]
+//                         [--variant NAME=COMPOSE_FILE ...] [--kill SERVICE@SECONDS]
 //
 // --variant adds a run of our entry with another compose file to every round (floor, ours, NAME, ...), to weigh
 // a lever (a resource split, a Node flag, a setting) against ours and the floor in the same sitting.
+//
+// --kill api1@30 SIGKILLs that service of every run but the floor's that many seconds after k6 starts (the
+// launcher restarts it, as compose's policy does) and lists each failed POST with its time from the kill, its
+// status and k6's error code, and Caddy's error lines.
 //
 // k6 comes from $K6 or PATH. Absolute numbers move 1-3 ms between sittings: compare only within one run of this.
 
@@ -39,6 +43,7 @@ const { values } = parseArgs({
     "floor-entry": { type: "string", default: "tools/stack/bare.mjs" },
     only: { type: "string" },
     variant: { type: "string", multiple: true, default: [] },
+    kill: { type: "string" },
   },
 });
 const scenarioName = values.scenario as keyof typeof SCENARIOS;
@@ -47,6 +52,7 @@ if (!scenario) fail(`--scenario must be preview or final, not ${values.scenario}
 const pairs = Number(values.pairs);
 if (!Number.isInteger(pairs) || pairs < 1) fail(`--pairs must be a positive integer, not ${values.pairs}`);
 if (values.only && values.only !== "ours" && values.only !== "floor") fail("--only must be ours or floor");
+const kill = killOf(values.kill);
 const k6 = k6OrExit();
 
 /** "floor", "ours", or the name of a --variant. */
@@ -72,6 +78,17 @@ interface Run {
   machineCpu: number;
   otherCpu: number;
   services: Record<string, { cpu: number; throttled: number; peakMB: number; limitCpu?: number; limitMB?: number }>;
+  /** With --kill: the failed POSTs (ms from the kill to when k6 sent it, status, k6 error code). */
+  killed?: { service: string; atS: number; failedPosts: { ms: number; status: string; error?: string }[] };
+  /** With --kill: Caddy's error lines of that run (its log level is ERROR). */
+  caddyErrors?: string[];
+}
+
+function killOf(spec: string | undefined): { service: string; atS: number } | undefined {
+  if (spec === undefined) return undefined;
+  const m = /^([\w-]+)@(\d+(?:\.\d+)?)$/.exec(spec);
+  if (!m) fail(`--kill wants SERVICE@SECONDS (e.g. api1@30), not ${spec}`);
+  return { service: m[1]!, atS: Number(m[2]) };
 }
 
 function fail(message: string): never {
@@ -97,14 +114,29 @@ function machineJiffies(): { busy: number } {
   return { busy: f.reduce((a, b) => a + b, 0) - idle };
 }
 
-/** p99 per second (of successful requests, by the second they ended in) from k6's JSON output. */
-async function perSecond(file: string): Promise<Map<number, number[]>> {
+/**
+ * Durations of successful requests by the second they ended in, from k6's JSON output; and the failed POSTs to
+ * the backend (when each was sent, ms since epoch: k6's sample time less its duration; status; k6's error code).
+ */
+async function perSecond(
+  file: string,
+  failedPosts: { at: number; status: string; error?: string }[] = [],
+): Promise<Map<number, number[]>> {
   const seconds = new Map<number, number[]>();
   const lines = createInterface({ input: createReadStream(file) });
   for await (const line of lines) {
     if (!line.includes('"http_req_duration"') || !line.includes('"Point"')) continue;
     const p = JSON.parse(line) as { data: { time: string; value: number; tags?: Record<string, string> } };
-    if (p.data.tags?.expected_response !== "true") continue;
+    const tags = p.data.tags ?? {};
+    if (tags.expected_response !== "true") {
+      if (tags.method === "POST" && /\/payments$/.test(tags.url ?? "") && !tags.url?.includes("/admin"))
+        failedPosts.push({
+          at: Date.parse(p.data.time) - p.data.value,
+          status: tags.status ?? "?",
+          error: tags.error_code,
+        });
+      continue;
+    }
     const s = Math.floor(Date.parse(p.data.time) / 1000);
     const list = seconds.get(s) ?? [];
     if (list.length === 0) seconds.set(s, list);
@@ -149,19 +181,30 @@ async function runOnce(variant: Variant, index: number, dir: string): Promise<Ru
     const before = stack.stats();
     const m0 = machineJiffies();
     const t0 = performance.now();
+    const victim = kill && variant !== "floor" ? stack.services.find((s) => s.name === kill.service) : undefined;
+    if (kill && variant !== "floor" && !victim) throw new Error(`--kill: no service ${kill.service} in the stack`);
+    let killedAt = 0;
+    const killTimer = victim
+      ? setTimeout(() => {
+          killedAt = Date.now();
+          process.kill(victim.pid, "SIGKILL");
+        }, kill!.atS * 1000)
+      : undefined;
     const code = await runK6(["run", "--quiet", "--no-color", "--out", `json=${points}`, scenario.script], {
       BASE_URL: stack.url,
       PP_DEFAULT_URL: `http://127.0.0.1:${processorPorts.default}`,
       PP_FALLBACK_URL: `http://127.0.0.1:${processorPorts.fallback}`,
       RESULTS_FILE: results,
     });
+    clearTimeout(killTimer);
     const elapsed = (performance.now() - t0) / 1000;
     const m1 = machineJiffies();
     const after = stack.stats();
     if (code !== 0 || !existsSync(results)) throw new Error(`k6 failed (exit ${code}); see the message above`);
     const r = JSON.parse(readFileSync(results, "utf8"));
     const p99 = Number.parseFloat(r.p99.valor);
-    const secs = await perSecond(points);
+    const failedPosts: { at: number; status: string; error?: string }[] = [];
+    const secs = await perSecond(points, failedPosts);
     const all: number[] = [];
     let worst = 0;
     let worstAt = 0;
@@ -208,6 +251,19 @@ async function runOnce(variant: Variant, index: number, dir: string): Promise<Ru
       machineCpu: round(machineCpu, 2),
       otherCpu: round(machineCpu - stackCpu, 2),
       services,
+      killed: victim
+        ? {
+            service: victim.name,
+            atS: kill!.atS,
+            failedPosts: failedPosts.map((f) => ({ ms: f.at - killedAt, status: f.status, error: f.error })),
+          }
+        : undefined,
+      caddyErrors: victim
+        ? stack
+            .logTail("caddy", 200)
+            .split("\n")
+            .filter((l) => l.includes('"error"'))
+        : undefined,
     };
   } finally {
     await stack.stop();
@@ -236,7 +292,17 @@ function describe(r: Run): string {
     `${r.variant.padEnd(6)} p99 ${r.p99.toFixed(2)} ms  p50 ${r.p50.toFixed(2)}  worst second ${r.worstSecondP99} ms ` +
     `(at ${r.worstSecondAt} s)  failed ${r.failed}/${r.accepted + r.failed}  incons ${r.inconsistencies}  lag ` +
     `${r.lag}  money ${(r.moneyShare * 100).toFixed(2)}%  machine ${r.machineCpu} cores (outside the stack ` +
-    `${r.otherCpu})\n      ${svc}`
+    `${r.otherCpu})\n      ${svc}${describeKill(r)}`
+  );
+}
+
+function describeKill(r: Run): string {
+  if (!r.killed) return "";
+  const failed = r.killed.failedPosts.map((f) => `${Math.round(f.ms)} ${f.status} ${f.error ?? ""}`.trim());
+  const caddy = (r.caddyErrors ?? []).map((l) => `\n        ${l.slice(0, 400)}`);
+  return (
+    `\n      ${r.killed.service} SIGKILLed at ${r.killed.atS} s: ${failed.length} failed POSTs (sent ms after the ` +
+    `kill, status, error): ${failed.join("; ")}\n      caddy error lines: ${caddy.length}${caddy.join("")}`
   );
 }
 

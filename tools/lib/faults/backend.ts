@@ -10,10 +10,12 @@ export interface Processors {
   fb: Emulator;
 }
 
-export async function startProcessors(t: Teardown): Promise<Processors> {
-  const def = await startEmulator({ fee: 0.05, healthWindowMs: 300 });
+/** The preview's fees; a 300 ms health window by default so fast-timing backends can poll it often. */
+export async function startProcessors(t: Teardown, opts: { healthWindowMs?: number } = {}): Promise<Processors> {
+  const healthWindowMs = opts.healthWindowMs ?? 300;
+  const def = await startEmulator({ fee: 0.05, healthWindowMs });
   t.add(() => def.close());
-  const fb = await startEmulator({ fee: 0.15, healthWindowMs: 300 });
+  const fb = await startEmulator({ fee: 0.15, healthWindowMs });
   t.add(() => fb.close());
   return { def, fb };
 }
