@@ -2,11 +2,13 @@
 // is never stranded by the death of the process that scheduled it.
 
 import { log } from "../../../handlers/contract/log";
+import { ENTRIES_PER_CALL } from "./chunks";
 import type { RedisConn } from "./connect";
 import type { Keys } from "./keys";
 import { PROMOTE } from "./scripts";
 
-const BATCH = 500;
+/** Small calls, one after another while there is more (chunks.ts). */
+const BATCH = ENTRIES_PER_CALL;
 
 export class Promoter {
   private users = 0;
