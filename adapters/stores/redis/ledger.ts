@@ -10,7 +10,7 @@ import {
   type ProcessorName,
   type Summary,
 } from "../../../handlers/contract/types";
-import { ENTRIES_PER_CALL, inSequence } from "./chunks";
+import { inSequence } from "./chunks";
 import type { RedisConn } from "./connect";
 import type { FlushClock } from "./flush-clock";
 import type { Keys } from "./keys";
@@ -67,7 +67,7 @@ export class RedisLedger implements Ledger {
    * Folds up to `limit` entries older than the retention into bucket totals (COMPACT in scripts.ts). The tick
    * calls it again while `more`: small calls keep Redis free for the XADDs in between (chunks.ts).
    */
-  async compact(limit = ENTRIES_PER_CALL): Promise<Omit<Compaction, "expiredClaims">> {
+  async compact(limit = this.clock.entriesPerCall): Promise<Omit<Compaction, "expiredClaims">> {
     const refusedOld = this.refusedOld;
     this.refusedOld = 0;
     if (!Number.isFinite(this.retentionMs)) return { folded: 0, more: false, refusedOld };
@@ -81,7 +81,7 @@ export class RedisLedger implements Ledger {
 
   /**
    * Records made before the flush clock's next tick go to Redis together, in script calls of up to
-   * ENTRIES_PER_CALL entries sent one after another: one call sums the shared tree nodes once for its entries
+   * entriesPerCall entries sent one after another: one call sums the shared tree nodes once for its entries
    * instead of once per payment, and no call holds Redis (which every POST's XADD waits on) for long.
    */
   record(entry: LedgerEntry): Promise<boolean> {
@@ -102,7 +102,7 @@ export class RedisLedger implements Ledger {
     if (this.pending.length === 0) return;
     const batch = this.pending;
     this.pending = [];
-    void inSequence(batch, ENTRIES_PER_CALL, async (slice) => {
+    void inSequence(batch, this.clock.entriesPerCall, async (slice) => {
       try {
         const added = await this.write(slice.map((b) => b.entry));
         for (const [i, b] of slice.entries()) b.resolve(added[i] === true);
@@ -118,14 +118,14 @@ export class RedisLedger implements Ledger {
     const added: boolean[] = [];
     await inSequence(
       entries,
-      ENTRIES_PER_CALL,
+      this.clock.entriesPerCall,
       (slice) => this.write(slice),
       (_, r) => added.push(...r),
     );
     return added;
   }
 
-  /** One RECORD call for entries already checked (at most ENTRIES_PER_CALL of them). */
+  /** One RECORD call for entries already checked (at most entriesPerCall of them). */
   private async write(entries: readonly LedgerEntry[]): Promise<boolean[]> {
     if (entries.length === 0) return [];
     const args: (string | number)[] = [...LAYOUT];

@@ -2,13 +2,9 @@
 // is never stranded by the death of the process that scheduled it.
 
 import { log } from "../../../handlers/contract/log";
-import { ENTRIES_PER_CALL } from "./chunks";
 import type { RedisConn } from "./connect";
 import type { Keys } from "./keys";
 import { PROMOTE } from "./scripts";
-
-/** Small calls, one after another while there is more (chunks.ts). */
-const BATCH = ENTRIES_PER_CALL;
 
 export class Promoter {
   private users = 0;
@@ -21,6 +17,8 @@ export class Promoter {
     private readonly conn: RedisConn,
     private readonly k: Keys,
     private readonly maxWaitMs: number,
+    /** Most moves per call; a full call is followed by the next at once (small calls: chunks.ts). */
+    private readonly batch: number,
   ) {}
 
   acquire() {
@@ -55,10 +53,10 @@ export class Promoter {
     this.running = true;
     let wait = this.maxWaitMs;
     try {
-      const [moved, due] = (await PROMOTE.run<number[]>(this.conn, [this.k.stream, this.k.delayed], [BATCH])).map(
+      const [moved, due] = (await PROMOTE.run<number[]>(this.conn, [this.k.stream, this.k.delayed], [this.batch])).map(
         Number,
       );
-      if (moved === BATCH) wait = 0;
+      if (moved === this.batch) wait = 0;
       else if (due !== undefined && due >= 0) wait = Math.min(due, this.maxWaitMs);
     } catch (err) {
       log("warn", "redis_promote_failed", { error: String(err), retryInMs: this.maxWaitMs });

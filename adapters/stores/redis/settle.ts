@@ -1,6 +1,6 @@
 // Acks and retries issued before the flush clock's next tick leave together, in SETTLE script calls of up to
-// ENTRIES_PER_CALL entries sent one after another (chunks.ts).
-import { ENTRIES_PER_CALL, inSequence } from "./chunks";
+// the clock's entriesPerCall entries sent one after another (chunks.ts).
+import { inSequence } from "./chunks";
 import type { RedisConn } from "./connect";
 import type { StreamEntry } from "./entries";
 import type { FlushClock } from "./flush-clock";
@@ -37,7 +37,7 @@ export class Settler {
     const batch = this.pending;
     this.pending = [];
     const keys = [this.k.stream, this.k.delayed, this.k.dead];
-    void inSequence(batch, ENTRIES_PER_CALL, async (slice) => {
+    void inSequence(batch, this.clock.entriesPerCall, async (slice) => {
       try {
         await SETTLE.run(this.conn, keys, [GROUP, ...slice.flatMap((p) => p.args)]);
         for (const p of slice) p.resolve();
