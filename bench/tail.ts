@@ -6,7 +6,7 @@
 //
 //   npm run bench:tail -- [--scenario preview|final] [--pairs 3] [--out .stack/tail.json]
 //                         [--compose docker-compose.yml] [--floor-entry tools/stack/bare.mjs] [--only ours|floor]
-//                         [--variant NAME=COMPOSE_FILE ...] [--kill SERVICE@SECONDS]
+//                         [--variant NAME=COMPOSE_FILE ...] [--kill SERVICE@SECONDS] [--no-seconds]
 //
 // --variant adds a run of our entry with another compose file to every round (floor, ours, NAME, ...), to weigh
 // a lever (a resource split, a Node flag, a setting) against ours and the floor in the same sitting.
@@ -14,6 +14,9 @@
 // --kill api1@30 SIGKILLs that service of every run but the floor's that many seconds after k6 starts (the
 // launcher restarts it, as compose's policy does) and lists each failed POST with its time from the kill, its
 // status and k6's error code, and Caddy's error lines.
+//
+// --no-seconds skips k6's per-sample JSON output (p50 and the worst second are then not known): ~12 JSON lines
+// per request cost k6 CPU on the same cores (measured on the floor: 6.55 / 5.70 ms with, 7.07 / 6.76 without).
 //
 // k6 comes from $K6 or PATH. Absolute numbers move 1-3 ms between sittings: compare only within one run of this.
 
@@ -44,6 +47,7 @@ const { values } = parseArgs({
     only: { type: "string" },
     variant: { type: "string", multiple: true, default: [] },
     kill: { type: "string" },
+    "no-seconds": { type: "boolean", default: false },
   },
 });
 const scenarioName = values.scenario as keyof typeof SCENARIOS;
@@ -53,6 +57,7 @@ const pairs = Number(values.pairs);
 if (!Number.isInteger(pairs) || pairs < 1) fail(`--pairs must be a positive integer, not ${values.pairs}`);
 if (values.only && values.only !== "ours" && values.only !== "floor") fail("--only must be ours or floor");
 const kill = killOf(values.kill);
+if (kill && values["no-seconds"]) fail("--kill lists the failed POSTs from k6's samples: drop --no-seconds");
 const k6 = k6OrExit();
 
 /** "floor", "ours", or the name of a --variant. */
@@ -190,7 +195,9 @@ async function runOnce(variant: Variant, index: number, dir: string): Promise<Ru
           process.kill(victim.pid, "SIGKILL");
         }, kill!.atS * 1000)
       : undefined;
-    const code = await runK6(["run", "--quiet", "--no-color", "--out", `json=${points}`, scenario.script], {
+    // Every k6 sample as JSON (~12 per request) costs k6 CPU on the same 2 cores; --no-seconds skips it.
+    const out = values["no-seconds"] ? [] : ["--out", `json=${points}`];
+    const code = await runK6(["run", "--quiet", "--no-color", ...out, scenario.script], {
       BASE_URL: stack.url,
       PP_DEFAULT_URL: `http://127.0.0.1:${processorPorts.default}`,
       PP_FALLBACK_URL: `http://127.0.0.1:${processorPorts.fallback}`,
@@ -204,7 +211,7 @@ async function runOnce(variant: Variant, index: number, dir: string): Promise<Ru
     const r = JSON.parse(readFileSync(results, "utf8"));
     const p99 = Number.parseFloat(r.p99.valor);
     const failedPosts: { at: number; status: string; error?: string }[] = [];
-    const secs = await perSecond(points, failedPosts);
+    const secs = values["no-seconds"] ? new Map<number, number[]>() : await perSecond(points, failedPosts);
     const all: number[] = [];
     let worst = 0;
     let worstAt = 0;
@@ -240,8 +247,8 @@ async function runOnce(variant: Variant, index: number, dir: string): Promise<Ru
     return {
       variant,
       p99,
-      p50: round(percentile(all, 0.5), 2),
-      worstSecondP99: round(worst, 2),
+      p50: all.length > 0 ? round(percentile(all, 0.5), 2) : Number.NaN,
+      worstSecondP99: secs.size > 0 ? round(worst, 2) : Number.NaN,
       worstSecondAt: worstAt,
       failed: r.pagamentos_solicitados.qtd_falha,
       accepted,
@@ -282,6 +289,9 @@ function round(x: number, places: number): number {
   return Math.round(x * f) / f;
 }
 
+/** A figure, or "-" when the run did not measure it (--no-seconds). */
+const known = (x: number) => (Number.isNaN(x) ? "-" : x.toFixed(2));
+
 function describe(r: Run): string {
   const svc = Object.entries(r.services)
     .map(
@@ -289,8 +299,8 @@ function describe(r: Run): string {
     )
     .join(", ");
   return (
-    `${r.variant.padEnd(6)} p99 ${r.p99.toFixed(2)} ms  p50 ${r.p50.toFixed(2)}  worst second ${r.worstSecondP99} ms ` +
-    `(at ${r.worstSecondAt} s)  failed ${r.failed}/${r.accepted + r.failed}  incons ${r.inconsistencies}  lag ` +
+    `${r.variant.padEnd(6)} p99 ${r.p99.toFixed(2)} ms  p50 ${known(r.p50)}  worst second ${known(r.worstSecondP99)} ` +
+    `ms (at ${r.worstSecondAt} s)  failed ${r.failed}/${r.accepted + r.failed}  incons ${r.inconsistencies}  lag ` +
     `${r.lag}  money ${(r.moneyShare * 100).toFixed(2)}%  machine ${r.machineCpu} cores (outside the stack ` +
     `${r.otherCpu})\n      ${svc}${describeKill(r)}`
   );
@@ -329,7 +339,7 @@ for (const v of order) {
 }
 for (const [v, m] of Object.entries(medians)) {
   console.log(
-    `median ${v}: p99 ${m.p99} ms, worst second ${m.worstSecondP99} ms, money ${(m.moneyShare! * 100).toFixed(2)}%`,
+    `median ${v}: p99 ${m.p99} ms, worst second ${known(m.worstSecondP99!)} ms, money ${(m.moneyShare! * 100).toFixed(2)}%`,
   );
 }
 const deltas: Record<string, number> = {};

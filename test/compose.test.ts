@@ -8,7 +8,16 @@ import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { loadConfig } from "../handlers/contract/config";
 import { REPO_DIR } from "../tools/lib/repo";
-import { interpolate, MiB, normalizeCompose, parseCpus, parseMemory, splitCommand } from "../tools/stack/compose";
+import { weightOfShares } from "../tools/stack/cgroup";
+import {
+  interpolate,
+  MiB,
+  normalizeCompose,
+  parseCpus,
+  parseMemory,
+  parseShares,
+  splitCommand,
+} from "../tools/stack/compose";
 import { apiServices, caddyUpstreams, checkCaddyUpstreams, checkCompose, LIMITS } from "../tools/stack/rules";
 
 const composeText = readFileSync(join(REPO_DIR, "docker-compose.yml"), "utf8");
@@ -57,6 +66,34 @@ describe("value formats", () => {
 
   it.each(["", "half", "0.3 cpu", "-1"])("cpus %j is unreadable", (text) => {
     expect(parseCpus(text)).toBeNaN();
+  });
+
+  it.each([
+    [1024, 1024],
+    ["8192", 8192],
+    [2, 2],
+    [262144, 262144],
+  ])("cpu_shares %j = %d", (v, n) => {
+    expect(parseShares(v)).toBe(n);
+  });
+
+  it.each([0, 1, 262145, 1.5, "lots", ""])("cpu_shares %j is refused with Docker's range", (v) => {
+    expect(() => parseShares(v)).toThrow(/2 to 262144/);
+  });
+
+  // runc's mapping: the default 1024 is weight 39, the extremes 1 and 10000.
+  it.each([
+    [2, 1],
+    [1024, 39],
+    [262144, 10000],
+  ])("cpu_shares %d is cgroup v2 cpu.weight %d", (shares, weight) => {
+    expect(weightOfShares(shares)).toBe(weight);
+  });
+
+  it("reads cpu_shares per service and names the service when it is out of range", () => {
+    const c = normalizeCompose({ services: { api: { image: "x", cpu_shares: 4096 }, w: { image: "x" } } });
+    expect(c.services.map((s) => s.cpuShares)).toEqual([4096, undefined]);
+    expect(() => normalizeCompose({ services: { w: { image: "x", cpu_shares: 1 } } })).toThrow(/service w: cpu_shares/);
   });
 
   // biome-ignore format: one row per line reads as a table

@@ -27,6 +27,12 @@ describe("FlushClock", () => {
     expect(runs).toEqual({ a: 2, b: 2 });
   });
 
+  it("refuses a call size that is not a positive integer, naming it", () => {
+    expect(() => new FlushClock(5, 0)).toThrow(/entriesPerCall must be an integer >= 1, got 0/);
+    expect(() => new FlushClock(5, 2.5)).toThrow(/entriesPerCall/);
+    expect(new FlushClock(5).entriesPerCall).toBe(32);
+  });
+
   it("with batchMs 0 flushes on the next turn of the event loop", async () => {
     const clock = new FlushClock(0);
     let runs = 0;

@@ -144,6 +144,17 @@ export const VARS = {
       "pauses this long after a read that did not fill its batch (0: no wait)",
     uses: ["worker"],
   },
+  REDIS_ENTRIES_PER_CALL: {
+    kind: "integer",
+    default: 32,
+    min: 1,
+    max: 100_000,
+    unit: "entries",
+    meaning:
+      "the worker's batched Redis writes (ledger records, queue acks, retention folding, retry promotion) go as " +
+      "calls of at most this many entries, one after another, so no call holds Redis long ahead of the POSTs' writes",
+    uses: ["worker"],
+  },
   IDEMPOTENCY_WINDOW_MS: {
     kind: "integer",
     // A payment API's usual window (a day); the contest profile in docker-compose.yml uses 2 minutes.
@@ -589,7 +600,7 @@ export interface Config {
   role: "all" | "api" | "worker";
   store: "memory" | "redis";
   listen: { port: number; host: string; socketPath?: string };
-  redis: { url: string; prefix: string; claimIdleMs: number; batchMs: number };
+  redis: { url: string; prefix: string; claimIdleMs: number; batchMs: number; entriesPerCall: number };
   /** How long attempt claims and exact ledger entries are kept (the state is bounded by time). */
   retention: Retention;
   processorUrls: Record<ProcessorName, string>;
@@ -632,6 +643,7 @@ export function loadConfig(env: EnvLike): Config {
       prefix: v.REDIS_PREFIX,
       claimIdleMs: v.REDIS_CLAIM_IDLE_MS,
       batchMs: v.REDIS_BATCH_MS,
+      entriesPerCall: v.REDIS_ENTRIES_PER_CALL,
     },
     retention: { idempotencyWindowMs: v.IDEMPOTENCY_WINDOW_MS, ledgerRetentionMs: v.LEDGER_RETENTION_MS },
     processorUrls: { default: v.PROCESSOR_DEFAULT_URL, fallback: v.PROCESSOR_FALLBACK_URL },

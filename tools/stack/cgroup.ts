@@ -11,7 +11,12 @@ export const CFS_PERIOD_US = 100_000;
 export interface Limits {
   cpus?: number;
   memoryBytes?: number;
+  /** Relative CPU weight (compose `cpu_shares`): v1 cpu.shares, v2 cpu.weight by Docker's mapping. */
+  cpuShares?: number;
 }
+
+/** Docker's (runc's) cgroup v2 mapping of cpu_shares 2-262144 onto cpu.weight 1-10000. */
+export const weightOfShares = (shares: number) => 1 + Math.floor(((shares - 2) * 9999) / 262142);
 
 export interface ServiceGroup {
   /** Directories whose cgroup.procs the process must join (one per v1 controller, or one v2 group). */
@@ -166,6 +171,7 @@ function v1Manager(stackName: string): CgroupManager {
         writeFileSync(join(cpuDir, "cpu.cfs_period_us"), String(CFS_PERIOD_US));
         writeFileSync(join(cpuDir, "cpu.cfs_quota_us"), String(Math.round(limits.cpus * CFS_PERIOD_US)));
       }
+      if (limits.cpuShares !== undefined) writeFileSync(join(cpuDir, "cpu.shares"), String(limits.cpuShares));
       if (limits.memoryBytes !== undefined) {
         writeFileSync(join(memDir, "memory.limit_in_bytes"), String(limits.memoryBytes));
       }
@@ -229,6 +235,8 @@ function v2Manager(stackName: string): CgroupManager {
       if (limits.cpus !== undefined) {
         writeFileSync(join(dir, "cpu.max"), `${Math.round(limits.cpus * CFS_PERIOD_US)} ${CFS_PERIOD_US}`);
       }
+      if (limits.cpuShares !== undefined)
+        writeFileSync(join(dir, "cpu.weight"), String(weightOfShares(limits.cpuShares)));
       if (limits.memoryBytes !== undefined) writeFileSync(join(dir, "memory.max"), String(limits.memoryBytes));
       const rss = peakOf(() => keyed(join(dir, "memory.stat")).anon);
       return {

@@ -33,6 +33,8 @@ export interface Service {
   /** deploy.resources.limits as numbers; undefined when absent or unreadable (the rules say which). */
   cpus?: number;
   memoryBytes?: number;
+  /** `cpu_shares:` (relative CPU weight, Docker's 2-262144, default 1024); undefined when absent. */
+  cpuShares?: number;
   raw: Record<string, unknown>;
 }
 
@@ -99,6 +101,14 @@ export function splitCommand(command: string): string[] {
   if (quote) throw new Error(`unterminated ${quote} quote in command: ${command}`);
   if (started) out.push(current);
   return out;
+}
+
+/** `cpu_shares`: an integer in Docker's range 2-262144. */
+export function parseShares(v: unknown): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 2 || n > 262144)
+    throw new Error(`cpu_shares must be an integer from 2 to 262144 (Docker's range), not ${String(v)}`);
+  return n;
 }
 
 /** `deploy.resources.limits.cpus`: "0.3" or 0.3. NaN when unreadable. */
@@ -216,6 +226,7 @@ export function normalizeCompose(doc: unknown, env: Record<string, string | unde
         restart: parseRestart(value.restart, name),
         cpus: limits?.cpus === undefined ? undefined : parseCpus(limits.cpus),
         memoryBytes: limits?.memory === undefined ? undefined : parseMemory(limits.memory),
+        cpuShares: value.cpu_shares === undefined ? undefined : parseShares(value.cpu_shares),
         raw: value,
       };
     } catch (err) {

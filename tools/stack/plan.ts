@@ -85,6 +85,7 @@ export interface ProcessPlan {
   restart: RestartPolicy;
   cpus?: number;
   memoryBytes?: number;
+  cpuShares?: number;
 }
 
 const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
@@ -234,5 +235,6 @@ export function planService(service: Service, compose: Compose, ctx: PlanContext
     restart: service.restart,
     cpus: service.cpus,
     memoryBytes: service.memoryBytes,
+    cpuShares: service.cpuShares,
   };
 }

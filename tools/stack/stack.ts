@@ -22,6 +22,7 @@ import { ensureBuilt, NODE_BUNDLE, REPO_DIR } from "../lib/repo";
 import {
   type CgroupManager,
   type GroupStats,
+  type Limits,
   openCgroups,
   removeStaleGroups,
   type ServiceGroup,
@@ -168,9 +169,10 @@ const INSTALL_HINT: Record<string, string> = {
   "redis-server": "install it (Debian: apt-get install redis-server)",
 };
 
-function fmtLimits(cpus?: number, memoryBytes?: number): string {
+function fmtLimits(cpus?: number, memoryBytes?: number, cpuShares?: number): string {
   const parts = [];
   if (cpus !== undefined) parts.push(`cpu ${cpus.toFixed(2)}`);
+  if (cpuShares !== undefined) parts.push(`shares ${cpuShares}`);
   if (memoryBytes !== undefined) parts.push(`mem ${Math.round(memoryBytes / MiB)}MB`);
   return parts.join(" ") || "no limits declared";
 }
@@ -258,7 +260,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     argv: string[],
     env: Record<string, string>,
     address: string,
-    limits: { cpus?: number; memoryBytes?: number } | undefined,
+    limits: Limits | undefined,
     restartPolicy: RestartPolicy = "no",
   ): Proc => {
     let group: ServiceGroup | undefined;
@@ -266,8 +268,8 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     if (limits) {
       if (cgroups) {
         group = cgroups.create(name, limits);
-        limitText = `${fmtLimits(limits.cpus, limits.memoryBytes)} enforced`;
-      } else limitText = `${fmtLimits(limits.cpus, limits.memoryBytes)} NOT enforced`;
+        limitText = `${fmtLimits(limits.cpus, limits.memoryBytes, limits.cpuShares)} enforced`;
+      } else limitText = `${fmtLimits(limits.cpus, limits.memoryBytes, limits.cpuShares)} NOT enforced`;
     }
     const service: RunningService = {
       name,
@@ -537,7 +539,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
           plan.argv,
           plan.env,
           address,
-          { cpus: plan.cpus, memoryBytes: plan.memoryBytes },
+          { cpus: plan.cpus, memoryBytes: plan.memoryBytes, cpuShares: plan.cpuShares },
           plan.restart,
         );
         if (plan.kind === "redis") await waitFor(proc, "PING", () => redisPing(plan.address));

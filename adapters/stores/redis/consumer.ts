@@ -10,6 +10,7 @@ import {
   type QueueMessage,
   type RetryOptions,
 } from "../../../handlers/contract/types";
+import { IDS_PER_CLAIM, inSequence } from "./chunks";
 import { connect, type OwnedConn, type RedisConn } from "./connect";
 import { parseRead, type StreamEntry } from "./entries";
 import { GROUP, type Keys } from "./keys";
@@ -216,15 +217,10 @@ export class StreamConsumer<Body> implements Consumer {
   /** Resets the idle time of our live messages so the reclaimer only takes those of dead consumers. */
   private async heartbeat() {
     if (this.inflight.size === 0) return;
-    await this.ctx.conn.sendCommand([
-      "XCLAIM",
-      this.ctx.k.stream,
-      GROUP,
-      this.name,
-      "0",
-      ...this.inflight.keys(),
-      "JUSTID",
-    ]);
+    const { conn, k } = this.ctx;
+    await inSequence([...this.inflight.keys()], IDS_PER_CLAIM, (ids) =>
+      conn.sendCommand(["XCLAIM", k.stream, GROUP, this.name, "0", ...ids, "JUSTID"]),
+    );
   }
 
   /** Re-enqueues what dead consumers left pending (see RECLAIM); follows the XAUTOCLAIM cursor. */

@@ -4,13 +4,23 @@
 // several entries and the records and settles of a tick go out in one pipeline. Nothing on the accept path
 // waits on it: the only cost is up to batchMs more before a payment shows in the summary (the auditor allows
 // ~1.5 s).
+import { ENTRIES_PER_CALL } from "./chunks";
+
 export class FlushClock {
   private readonly flushers: Array<() => void> = [];
   private armed = false;
 
-  /** batchMs 0: flush on setImmediate (the next turn of the event loop), as without a clock. */
-  constructor(readonly batchMs: number) {
+  /**
+   * batchMs 0: flush on setImmediate (the next turn of the event loop), as without a clock. What a tick
+   * flushes goes in calls of at most entriesPerCall entries, one after another (chunks.ts).
+   */
+  constructor(
+    readonly batchMs: number,
+    readonly entriesPerCall = ENTRIES_PER_CALL,
+  ) {
     if (!(batchMs >= 0)) throw new Error(`FlushClock: batchMs must be >= 0, got ${batchMs}`);
+    if (!(Number.isInteger(entriesPerCall) && entriesPerCall >= 1))
+      throw new Error(`FlushClock: entriesPerCall must be an integer >= 1, got ${entriesPerCall}`);
   }
 
   /** `flush` runs at every tick of the clock; it must do nothing when it has nothing pending. */

@@ -29,6 +29,8 @@ export interface RedisStoreOptions {
    * 0: flush every turn of the event loop. Default 5 ms.
    */
   batchMs?: number;
+  /** Most entries per batched write call (chunks.ts). Default ENTRIES_PER_CALL. */
+  entriesPerCall?: number;
   /** Claim window and ledger retention; default: keep everything. */
   retention?: Retention;
 }
@@ -44,7 +46,7 @@ export async function createRedisStore(opts: RedisStoreOptions = {}): Promise<Re
   const claimIdleMs = opts.claimIdleMs ?? 5000;
   if (!(claimIdleMs > 0)) throw new Error(`createRedisStore: claimIdleMs must be > 0, got ${claimIdleMs}`);
   const k = keysFor(prefix);
-  const clock = new FlushClock(opts.batchMs ?? 5);
+  const clock = new FlushClock(opts.batchMs ?? 5, opts.entriesPerCall);
   // The one shared command connection: node-redis pipelines commands issued in the same tick on it.
   const conn = await connect(url, "commands");
   try {

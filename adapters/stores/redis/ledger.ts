@@ -10,6 +10,7 @@ import {
   type ProcessorName,
   type Summary,
 } from "../../../handlers/contract/types";
+import { inSequence } from "./chunks";
 import type { RedisConn } from "./connect";
 import type { FlushClock } from "./flush-clock";
 import type { Keys } from "./keys";
@@ -62,8 +63,11 @@ export class RedisLedger implements Ledger {
 
   private refusedOld = 0;
 
-  /** Folds up to `limit` entries older than the retention into bucket totals (COMPACT in scripts.ts). */
-  async compact(limit = 5000): Promise<Omit<Compaction, "expiredClaims">> {
+  /**
+   * Folds up to `limit` entries older than the retention into bucket totals (COMPACT in scripts.ts). The tick
+   * calls it again while `more`: small calls keep Redis free for the XADDs in between (chunks.ts).
+   */
+  async compact(limit = this.clock.entriesPerCall): Promise<Omit<Compaction, "expiredClaims">> {
     const refusedOld = this.refusedOld;
     this.refusedOld = 0;
     if (!Number.isFinite(this.retentionMs)) return { folded: 0, more: false, refusedOld };
@@ -76,9 +80,9 @@ export class RedisLedger implements Ledger {
   }
 
   /**
-   * Records made before the flush clock's next tick go to Redis together, as one script call: a worker
-   * draining a backlog records hundreds at once, and one call sums the shared tree nodes once instead of
-   * once per payment (Redis is on every POST's path, so its CPU is everyone's latency).
+   * Records made before the flush clock's next tick go to Redis together, in script calls of up to
+   * entriesPerCall entries sent one after another: one call sums the shared tree nodes once for its entries
+   * instead of once per payment, and no call holds Redis (which every POST's XADD waits on) for long.
    */
   record(entry: LedgerEntry): Promise<boolean> {
     try {
@@ -98,23 +102,30 @@ export class RedisLedger implements Ledger {
     if (this.pending.length === 0) return;
     const batch = this.pending;
     this.pending = [];
-    this.write(batch.map((b) => b.entry)).then(
-      (added) => {
-        for (const [i, b] of batch.entries()) b.resolve(added[i] === true);
-      },
-      (err) => {
-        for (const b of batch) b.reject(err);
-      },
-    );
+    void inSequence(batch, this.clock.entriesPerCall, async (slice) => {
+      try {
+        const added = await this.write(slice.map((b) => b.entry));
+        for (const [i, b] of slice.entries()) b.resolve(added[i] === true);
+      } catch (err) {
+        for (const b of slice) b.reject(err);
+      }
+    });
   }
 
-  /** Records many entries in one round trip (same layout and rules as record); true per entry that was new. */
+  /** Records many entries (same layout and rules as record); true per entry that was new. */
   async recordMany(entries: readonly LedgerEntry[]): Promise<boolean[]> {
     entries.forEach(checkEntry);
-    return this.write(entries);
+    const added: boolean[] = [];
+    await inSequence(
+      entries,
+      this.clock.entriesPerCall,
+      (slice) => this.write(slice),
+      (_, r) => added.push(...r),
+    );
+    return added;
   }
 
-  /** One RECORD call for entries already checked. */
+  /** One RECORD call for entries already checked (at most entriesPerCall of them). */
   private async write(entries: readonly LedgerEntry[]): Promise<boolean[]> {
     if (entries.length === 0) return [];
     const args: (string | number)[] = [...LAYOUT];

@@ -6,8 +6,6 @@ import type { RedisConn } from "./connect";
 import type { Keys } from "./keys";
 import { PROMOTE } from "./scripts";
 
-const BATCH = 500;
-
 export class Promoter {
   private users = 0;
   private timer: ReturnType<typeof setTimeout> | undefined;
@@ -19,6 +17,8 @@ export class Promoter {
     private readonly conn: RedisConn,
     private readonly k: Keys,
     private readonly maxWaitMs: number,
+    /** Most moves per call; a full call is followed by the next at once (small calls: chunks.ts). */
+    private readonly batch: number,
   ) {}
 
   acquire() {
@@ -53,10 +53,10 @@ export class Promoter {
     this.running = true;
     let wait = this.maxWaitMs;
     try {
-      const [moved, due] = (await PROMOTE.run<number[]>(this.conn, [this.k.stream, this.k.delayed], [BATCH])).map(
+      const [moved, due] = (await PROMOTE.run<number[]>(this.conn, [this.k.stream, this.k.delayed], [this.batch])).map(
         Number,
       );
-      if (moved === BATCH) wait = 0;
+      if (moved === this.batch) wait = 0;
       else if (due !== undefined && due >= 0) wait = Math.min(due, this.maxWaitMs);
     } catch (err) {
       log("warn", "redis_promote_failed", { error: String(err), retryInMs: this.maxWaitMs });

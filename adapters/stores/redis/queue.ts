@@ -46,7 +46,7 @@ export class RedisQueue<Body> implements PollableQueue<Body> {
 
   constructor(private readonly o: RedisQueueOptions) {
     this.settler = new Settler(o.conn, o.k, o.clock);
-    this.promoter = new Promoter(o.conn, o.k, o.promoteEveryMs);
+    this.promoter = new Promoter(o.conn, o.k, o.promoteEveryMs, o.clock.entriesPerCall);
   }
 
   /** One XADD on the shared connection; resolves once Redis stored it. */

@@ -1,5 +1,6 @@
-// Acks and retries issued before the flush clock's next tick leave in one SETTLE script call: one round trip
-// for a whole batch.
+// Acks and retries issued before the flush clock's next tick leave together, in SETTLE script calls of up to
+// the clock's entriesPerCall entries sent one after another (chunks.ts).
+import { inSequence } from "./chunks";
 import type { RedisConn } from "./connect";
 import type { StreamEntry } from "./entries";
 import type { FlushClock } from "./flush-clock";
@@ -9,8 +10,8 @@ import { SETTLE } from "./scripts";
 export type SettleKind = "a" | "r" | "d";
 
 export class Settler {
-  private args: string[] = [];
-  private waiters: Array<{ resolve(): void; reject(err: unknown): void }> = [];
+  /** One per pushed entry: its SETTLE arguments and its promise. */
+  private pending: Array<{ args: string[]; resolve(): void; reject(err: unknown): void }> = [];
 
   constructor(
     private readonly conn: RedisConn,
@@ -26,24 +27,23 @@ export class Settler {
       kind === "r"
         ? [String(Math.max(0, Math.ceil(delayMs))), String(e.prior + 1), String(e.sentAt), e.messageId, e.raw]
         : ["", "", "", "", kind === "d" ? e.raw : ""];
-    this.args.push(kind, e.id, ...retryFields);
+    const args = [kind, e.id, ...retryFields];
     this.clock.arm();
-    return new Promise((resolve, reject) => this.waiters.push({ resolve, reject }));
+    return new Promise((resolve, reject) => this.pending.push({ args, resolve, reject }));
   }
 
   private flush() {
-    if (this.waiters.length === 0) return;
-    const args = this.args,
-      waiters = this.waiters;
-    this.args = [];
-    this.waiters = [];
-    SETTLE.run(this.conn, [this.k.stream, this.k.delayed, this.k.dead], [GROUP, ...args]).then(
-      () => {
-        for (const w of waiters) w.resolve();
-      },
-      (err) => {
-        for (const w of waiters) w.reject(err);
-      },
-    );
+    if (this.pending.length === 0) return;
+    const batch = this.pending;
+    this.pending = [];
+    const keys = [this.k.stream, this.k.delayed, this.k.dead];
+    void inSequence(batch, this.clock.entriesPerCall, async (slice) => {
+      try {
+        await SETTLE.run(this.conn, keys, [GROUP, ...slice.flatMap((p) => p.args)]);
+        for (const p of slice) p.resolve();
+      } catch (err) {
+        for (const p of slice) p.reject(err);
+      }
+    });
   }
 }
