@@ -339,7 +339,8 @@ for (const v of order) {
 }
 for (const [v, m] of Object.entries(medians)) {
   console.log(
-    `median ${v}: p99 ${m.p99} ms, worst second ${known(m.worstSecondP99!)} ms, money ${(m.moneyShare! * 100).toFixed(2)}%`,
+    `median ${v}: p99 ${m.p99} ms, worst second ${known(m.worstSecondP99!)} ms, ` +
+      `money ${(m.moneyShare! * 100).toFixed(2)}%`,
   );
 }
 const deltas: Record<string, number> = {};

@@ -56,7 +56,7 @@ describe("HealthView in-flight evidence", () => {
     expect(v.signals().fallback.inFlight).toBe(0);
   });
 
-  it("keeps what a scout after a change needs: the latest latency's send time, the recovery, the scout slot", async () => {
+  it("keeps what a scout after a change needs: last latency's send time, recovery, scout slot", async () => {
     const { v, advance } = view();
     await v.observe("default", { at: 1_000_010, ok: true, latencyMs: 10 }, 1_000_000);
     await v.observe("default", { at: 1_000_100, ok: false });

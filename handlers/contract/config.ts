@@ -315,7 +315,8 @@ export const VARS = {
     min: 0,
     unit: "requests",
     meaning:
-      "requests a processor serves at once; one worker keeps at most this many x floor(UNSAFE_LATENCY_MS / latency) there (0: no limit)",
+      "requests a processor serves at once; one worker keeps at most this many x " +
+      "floor(UNSAFE_LATENCY_MS / latency) there (0: no limit)",
     uses: FORWARDING,
   },
   HOLD_HORIZON_MS: {
