@@ -169,7 +169,7 @@ const INSTALL_HINT: Record<string, string> = {
   "redis-server": "install it (Debian: apt-get install redis-server)",
 };
 
-function fmtLimits(cpus?: number, memoryBytes?: number, cpuShares?: number): string {
+function fmtLimits({ cpus, memoryBytes, cpuShares }: Limits): string {
   const parts = [];
   if (cpus !== undefined) parts.push(`cpu ${cpus.toFixed(2)}`);
   if (cpuShares !== undefined) parts.push(`shares ${cpuShares}`);
@@ -268,8 +268,8 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     if (limits) {
       if (cgroups) {
         group = cgroups.create(name, limits);
-        limitText = `${fmtLimits(limits.cpus, limits.memoryBytes, limits.cpuShares)} enforced`;
-      } else limitText = `${fmtLimits(limits.cpus, limits.memoryBytes, limits.cpuShares)} NOT enforced`;
+        limitText = `${fmtLimits(limits)} enforced`;
+      } else limitText = `${fmtLimits(limits)} NOT enforced`;
     }
     const service: RunningService = {
       name,

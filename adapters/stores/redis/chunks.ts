@@ -21,3 +21,28 @@ export async function inSequence<T, R>(
     done(slice, await call(slice));
   }
 }
+
+/** A caller waiting on its part of a batched write. */
+export interface Waiter<R> {
+  resolve(result: R): void;
+  reject(err: unknown): void;
+}
+
+/**
+ * Sends a flushed batch in slices (inSequence) and answers each slice's waiters as soon as its call returns:
+ * waiter i of a slice gets result i, or every waiter of the slice gets the call's error.
+ */
+export function answerInSequence<R, W extends Waiter<R>>(
+  batch: readonly W[],
+  size: number,
+  call: (slice: W[]) => Promise<readonly R[]>,
+): void {
+  void inSequence(batch, size, async (slice) => {
+    try {
+      const results = await call(slice);
+      for (const [i, w] of slice.entries()) w.resolve(results[i]!);
+    } catch (err) {
+      for (const w of slice) w.reject(err);
+    }
+  });
+}

@@ -10,7 +10,7 @@ import {
   type ProcessorName,
   type Summary,
 } from "../../../handlers/contract/types";
-import { inSequence } from "./chunks";
+import { answerInSequence, inSequence } from "./chunks";
 import type { RedisConn } from "./connect";
 import type { FlushClock } from "./flush-clock";
 import type { Keys } from "./keys";
@@ -102,13 +102,9 @@ export class RedisLedger implements Ledger {
     if (this.pending.length === 0) return;
     const batch = this.pending;
     this.pending = [];
-    void inSequence(batch, this.clock.entriesPerCall, async (slice) => {
-      try {
-        const added = await this.write(slice.map((b) => b.entry));
-        for (const [i, b] of slice.entries()) b.resolve(added[i] === true);
-      } catch (err) {
-        for (const b of slice) b.reject(err);
-      }
+    answerInSequence(batch, this.clock.entriesPerCall, async (slice) => {
+      const added = await this.write(slice.map((b) => b.entry));
+      return slice.map((_, i) => added[i] === true);
     });
   }
 

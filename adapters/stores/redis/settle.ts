@@ -1,6 +1,6 @@
 // Acks and retries issued before the flush clock's next tick leave together, in SETTLE script calls of up to
 // the clock's entriesPerCall entries sent one after another (chunks.ts).
-import { inSequence } from "./chunks";
+import { answerInSequence } from "./chunks";
 import type { RedisConn } from "./connect";
 import type { StreamEntry } from "./entries";
 import type { FlushClock } from "./flush-clock";
@@ -37,13 +37,9 @@ export class Settler {
     const batch = this.pending;
     this.pending = [];
     const keys = [this.k.stream, this.k.delayed, this.k.dead];
-    void inSequence(batch, this.clock.entriesPerCall, async (slice) => {
-      try {
-        await SETTLE.run(this.conn, keys, [GROUP, ...slice.flatMap((p) => p.args)]);
-        for (const p of slice) p.resolve();
-      } catch (err) {
-        for (const p of slice) p.reject(err);
-      }
+    answerInSequence(batch, this.clock.entriesPerCall, async (slice) => {
+      await SETTLE.run(this.conn, keys, [GROUP, ...slice.flatMap((p) => p.args)]);
+      return slice.map(() => undefined);
     });
   }
 }
