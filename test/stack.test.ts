@@ -251,11 +251,12 @@ describe("the stack, started from docker-compose.yml", () => {
       statuses.push(res.status);
     }
     // The first POST to reach the dead instance fails (Caddy 2.6.2 cannot retry a body: caddy/proxy.caddy), and
-    // that failure takes it out of the rotation: every later one is accepted by api2.
-    expect(
-      statuses.slice(1).every((st) => st >= 200 && st < 300),
-      `statuses after api1 died: ${statuses.join(",")}`,
-    ).toBe(true);
+    // that failure takes it out of the rotation: every later one is accepted by api2. Round robin may send the
+    // first POST after the kill to api2, so that one failure is the first or the second.
+    const failed = statuses.flatMap((st, i) => (st >= 200 && st < 300 ? [] : [i]));
+    expect(failed.length <= 1 && failed.every((i) => i <= 1), `statuses after api1 died: ${statuses.join(",")}`).toBe(
+      true,
+    );
     expect((await backUp("api1", oldPid)).restarts).toBe(1);
     expect(messages.join("\n")).toMatch(/service api1 \(pid \d+\) exited: SIGKILL; restarting in 100 ms \(restart 1/);
   }, 30_000);

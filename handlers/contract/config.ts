@@ -172,6 +172,16 @@ export const VARS = {
     meaning: "ledger entries older than this fold into per-100 ms totals (summaries there: exact per bucket)",
     uses: FORWARDING,
   },
+  LEDGER_DETAIL_MS: {
+    kind: "integer",
+    default: 86_400_000,
+    min: 1000,
+    unit: "milliseconds",
+    meaning:
+      "folded totals stay per 100 ms this long past the retention, then 16x coarser per further 16x of age " +
+      "(1.6 s, 25.6 s, ...): the number of totals stays bounded",
+    uses: FORWARDING,
+  },
   PROCESSOR_DEFAULT_URL: {
     kind: "url",
     default: "http://localhost:8001",
@@ -617,7 +627,11 @@ export function loadConfig(env: EnvLike): Config {
       batchMs: v.REDIS_BATCH_MS,
       entriesPerCall: v.REDIS_ENTRIES_PER_CALL,
     },
-    retention: { idempotencyWindowMs: v.IDEMPOTENCY_WINDOW_MS, ledgerRetentionMs: v.LEDGER_RETENTION_MS },
+    retention: {
+      idempotencyWindowMs: v.IDEMPOTENCY_WINDOW_MS,
+      ledgerRetentionMs: v.LEDGER_RETENTION_MS,
+      ledgerDetailMs: v.LEDGER_DETAIL_MS,
+    },
     processorUrls: { default: v.PROCESSOR_DEFAULT_URL, fallback: v.PROCESSOR_FALLBACK_URL },
     router: {
       ...DEFAULT_ROUTER_PARAMS,

@@ -247,6 +247,11 @@ export interface Retention {
    * (count + cents per processor), so old windows stay exact at the bucket's resolution (LEDGER_BUCKET_MS).
    */
   ledgerRetentionMs: number;
+  /**
+   * Folded totals stay per bucket this long past the retention, then grow 16x coarser for each further 16x of
+   * age (coarsen.ts), so their number stays bounded. Absent or Infinity: per bucket for ever.
+   */
+  ledgerDetailMs?: number;
 }
 
 /**

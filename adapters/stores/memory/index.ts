@@ -1,3 +1,4 @@
+import { coarseCuts } from "../../../handlers/contract/coarsen";
 import {
   KEEP_FOREVER,
   LEDGER_BUCKET_MS,
@@ -33,7 +34,10 @@ export function createMemoryStore(retention: Retention = KEEP_FOREVER): NodeStor
       const refusedOld = ledger.takeRefused();
       if (!Number.isFinite(retention.ledgerRetentionMs)) return { folded: 0, expiredClaims, more: false, refusedOld };
       const horizon = Math.floor((Date.now() - retention.ledgerRetentionMs) / LEDGER_BUCKET_MS) * LEDGER_BUCKET_MS;
-      return { ...ledger.fold(horizon, FOLD_BATCH), expiredClaims, refusedOld };
+      const folded = ledger.fold(horizon, FOLD_BATCH);
+      // Only once everything below the horizon is folded: a total folded after its group merged would stay apart.
+      if (!folded.more) ledger.coarsen(coarseCuts(horizon, retention.ledgerDetailMs));
+      return { ...folded, expiredClaims, refusedOld };
     },
     async close() {},
   };

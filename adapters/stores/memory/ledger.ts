@@ -1,3 +1,4 @@
+import { COARSE_LEVELS, nextCuts, oldEdge } from "../../../handlers/contract/coarsen";
 import { tooOld } from "../../../handlers/contract/log";
 import {
   LEDGER_BUCKET_MS as B,
@@ -8,6 +9,7 @@ import {
   type ProcessorName,
   type Summary,
 } from "../../../handlers/contract/types";
+import { FoldedTotals } from "./folded";
 
 /** Entries of one processor kept sorted by requestedAt; arrivals are nearly in order, so inserts are ~appends. */
 class SortedTimes {
@@ -50,14 +52,13 @@ class SortedTimes {
   }
 }
 
-interface Bucket {
-  n: number;
-  c: number;
-}
-
 export interface MemoryLedger extends Ledger {
   /** Folds up to `limit` entries with requestedAt below `horizon` (a bucket boundary) into bucket totals. */
   fold(horizon: number, limit: number): { folded: number; more: boolean };
+  /** Merges old totals into coarser groups up to these cuts (coarseCuts; a cut never moves back). */
+  coarsen(cuts: readonly number[]): void;
+  /** How many folded totals it holds (what coarsening bounds). */
+  foldedTotals(): number;
   /** Records refused as older than the horizon since the last call. */
   takeRefused(): number;
 }
@@ -65,29 +66,18 @@ export interface MemoryLedger extends Ledger {
 export function createMemoryLedger(): MemoryLedger {
   let ids = new Map<string, LedgerEntry>();
   let byProcessor = new Map<ProcessorName, SortedTimes>();
-  let folded = new Map<ProcessorName, Map<number, Bucket>>();
+  let folded = new Map<ProcessorName, FoldedTotals>();
   let horizon = -Infinity;
+  let cuts: number[] = new Array(COARSE_LEVELS).fill(0);
   let refused = 0;
   const reset = () => {
     ids = new Map();
     byProcessor = new Map(PROCESSORS.map((p) => [p, new SortedTimes()]));
-    folded = new Map(PROCESSORS.map((p) => [p, new Map()]));
+    folded = new Map(PROCESSORS.map((p) => [p, new FoldedTotals()]));
     horizon = -Infinity;
+    cuts = new Array(COARSE_LEVELS).fill(0);
   };
   reset();
-
-  /** Folded buckets b with bLo <= b < bHi (the same rule as the Redis store's tree: an edge is its bucket's start). */
-  const foldedTotal = (p: ProcessorName, bLo: number, bHi: number) => {
-    let n = 0,
-      c = 0;
-    for (const [b, t] of folded.get(p)!) {
-      if (b >= bLo && b < bHi) {
-        n += t.n;
-        c += t.c;
-      }
-    }
-    return { n, c };
-  };
 
   return {
     async record(e: LedgerEntry) {
@@ -114,8 +104,8 @@ export function createMemoryLedger(): MemoryLedger {
     async summary(from = -Infinity, to = Infinity): Promise<Summary> {
       const out = {} as Summary;
       // Entries sit on whole ms: [from, to] == (lo, hi]. An edge older than the horizon moves to the end of its
-      // bucket (the Redis store's rule): a folded payment counts iff its bucket's start is in the window.
-      const edge = (t: number) => (t < horizon ? Math.floor(t / B) * B + B - 1 : t);
+      // bucket or group (every store's rule): a folded payment counts iff its group's start is in the window.
+      const edge = (t: number) => (t < horizon ? oldEdge(t, cuts) : t);
       const lo = edge(Math.ceil(from) - 1),
         hi = edge(Math.floor(to));
       for (const p of PROCESSORS) {
@@ -124,7 +114,7 @@ export function createMemoryLedger(): MemoryLedger {
           continue;
         }
         const live = byProcessor.get(p)!.total(lo + 1, hi);
-        const old = foldedTotal(p, Math.floor(lo / B) + 1, Math.floor(hi / B) + 1);
+        const old = folded.get(p)!.total(Math.floor(lo / B) + 1, Math.floor(hi / B) + 1);
         out[p] = { totalRequests: live.totalRequests + old.n, totalCents: live.totalCents + old.c };
       }
       return out;
@@ -145,19 +135,25 @@ export function createMemoryLedger(): MemoryLedger {
         const s = byProcessor.get(p)!;
         const count = Math.min(s.bound(horizon, false), limit - n);
         const gone = s.shift(count);
-        const buckets = folded.get(p)!;
+        const totals = folded.get(p)!;
         for (let i = 0; i < count; i++) {
-          const b = Math.floor(gone.times[i]! / B);
-          const t = buckets.get(b) ?? { n: 0, c: 0 };
-          t.n++;
-          t.c += gone.cents[i]!;
-          buckets.set(b, t);
+          totals.add(Math.floor(gone.times[i]! / B), 1, gone.cents[i]!);
           ids.delete(gone.ids[i]!);
         }
         n += count;
         if (s.bound(horizon, false) > 0) more = true;
       }
       return { folded: n, more };
+    },
+    coarsen(wanted: readonly number[]) {
+      const next = nextCuts(cuts, wanted);
+      for (const totals of folded.values()) totals.coarsen(cuts, next);
+      cuts = next;
+    },
+    foldedTotals() {
+      let n = 0;
+      for (const totals of folded.values()) n += totals.size;
+      return n;
     },
   };
 }

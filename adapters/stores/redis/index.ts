@@ -62,7 +62,7 @@ export async function createRedisStore(opts: RedisStoreOptions = {}): Promise<Re
     });
     await queue.ensureGroup();
     const retention = opts.retention ?? KEEP_FOREVER;
-    const ledger = new RedisLedger(conn, k, clock, retention.ledgerRetentionMs);
+    const ledger = new RedisLedger(conn, k, clock, retention.ledgerRetentionMs, retention.ledgerDetailMs);
     return {
       name: "redis",
       prefix,

@@ -22,6 +22,8 @@ export function keysFor(prefix: string) {
     ledgerCounts: perProcessor("l:n"),
     /** Epoch ms below which every entry is (being) folded; a record older than it is refused. */
     ledgerHorizon: `${prefix}l:horizon`,
+    /** Hash of coarsening cuts, field l -> bucket index below which tree level l is dropped (coarsen.ts). */
+    ledgerCoarse: `${prefix}l:coarse`,
     /** One string per claim, `processor|owner`, expiring with the idempotency window (see attempts.ts). */
     attempt: (correlationId: string) => `${prefix}att:${correlationId}`,
     /** What SCAN matches to find every claim (purge). */
@@ -45,6 +47,7 @@ export function dataKeys(k: Keys): string[] {
     k.dead,
     k.ledgerIds,
     k.ledgerHorizon,
+    k.ledgerCoarse,
     ...procs.flatMap((p) => [k.ledgerEntries(p), k.ledgerCents(p), k.ledgerCounts(p), k.health(p)]),
   ];
 }

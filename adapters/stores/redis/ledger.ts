@@ -1,4 +1,5 @@
 // Ledger on Redis: idempotent record and a summary whose cost is independent of how many payments it covers.
+import { COARSE_LEVELS, coarseCuts } from "../../../handlers/contract/coarsen";
 import { tooOld } from "../../../handlers/contract/log";
 import {
   type Compaction,
@@ -14,7 +15,7 @@ import { answerInSequence, inSequence } from "./chunks";
 import type { RedisConn } from "./connect";
 import type { FlushClock } from "./flush-clock";
 import type { Keys } from "./keys";
-import { COMPACT, RECORD, SUMMARY } from "./scripts";
+import { COARSEN, COMPACT, RECORD, SUMMARY } from "./scripts";
 
 // The data layout (see scripts.ts): every process sharing a prefix must use the same values.
 /** Bucket width (ms): a summary scans at most half a bucket of entries per window end; also the folding unit. */
@@ -24,6 +25,8 @@ export const FANOUT = 16;
 export const LEVELS = 10;
 /** requestedAt must be below this (16^10 buckets of 100 ms: about year 5400). */
 export const MAX_MS = FANOUT ** LEVELS * BUCKET_MS;
+// Coarsening drops whole levels of this tree (COARSEN): its fan-out and depth are the rule's.
+if (FANOUT !== 16 || LEVELS !== COARSE_LEVELS + 1) throw new Error("ledger tree and coarsen.ts disagree");
 
 const LAYOUT = [BUCKET_MS, FANOUT, LEVELS];
 
@@ -31,6 +34,7 @@ export class RedisLedger implements Ledger {
   private readonly recordKeys: string[];
   private readonly summaryKeys: string[];
   private readonly compactKeys: string[];
+  private readonly coarsenKeys: string[];
   private readonly allKeys: string[];
   private readonly ids: string;
   private readonly entries: Record<ProcessorName, string>;
@@ -40,10 +44,12 @@ export class RedisLedger implements Ledger {
     k: Keys,
     private readonly clock: FlushClock,
     private readonly retentionMs = Infinity,
+    private readonly detailMs = Infinity,
   ) {
     this.summaryKeys = [
       ...PROCESSORS.flatMap((p) => [k.ledgerEntries(p), k.ledgerCents(p), k.ledgerCounts(p)]),
       k.ledgerHorizon,
+      k.ledgerCoarse,
     ];
     this.recordKeys = [
       k.ledgerIds,
@@ -55,6 +61,7 @@ export class RedisLedger implements Ledger {
       k.ledgerHorizon,
       ...PROCESSORS.flatMap((p) => [k.ledgerEntries(p), k.ledgerCounts(p)]),
     ];
+    this.coarsenKeys = [k.ledgerCoarse, ...PROCESSORS.flatMap((p) => [k.ledgerCents(p), k.ledgerCounts(p)])];
     this.allKeys = [k.ledgerIds, ...this.summaryKeys];
     this.ids = k.ledgerIds;
     this.entries = { default: k.ledgerEntries("default"), fallback: k.ledgerEntries("fallback") };
@@ -64,19 +71,24 @@ export class RedisLedger implements Ledger {
   private refusedOld = 0;
 
   /**
-   * Folds up to `limit` entries older than the retention into bucket totals (COMPACT in scripts.ts). The tick
-   * calls it again while `more`: small calls keep Redis free for the XADDs in between (chunks.ts).
+   * Folds up to `limit` entries older than the retention into bucket totals (COMPACT in scripts.ts), and once
+   * all are folded, drops up to `limit` groups of old tree nodes (COARSEN). The tick calls it again while
+   * `more`: small calls keep Redis free for the XADDs in between (chunks.ts).
    */
   async compact(limit = this.clock.entriesPerCall): Promise<Omit<Compaction, "expiredClaims">> {
     const refusedOld = this.refusedOld;
     this.refusedOld = 0;
     if (!Number.isFinite(this.retentionMs)) return { folded: 0, more: false, refusedOld };
-    const [folded, more] = await COMPACT.run<number[]>(this.conn, this.compactKeys, [
+    const [folded, more, horizon] = await COMPACT.run<number[]>(this.conn, this.compactKeys, [
       ...LAYOUT,
       this.retentionMs,
       limit,
     ]);
-    return { folded: Number(folded), more: Number(more) === 1, refusedOld };
+    const foldMore = Number(more) === 1;
+    if (foldMore || !Number.isFinite(this.detailMs)) return { folded: Number(folded), more: foldMore, refusedOld };
+    const cuts = coarseCuts(Number(horizon), this.detailMs);
+    const coarser = await COARSEN.run<number>(this.conn, this.coarsenKeys, [...LAYOUT, limit, ...cuts]);
+    return { folded: Number(folded), more: Number(coarser) === 1, refusedOld };
   }
 
   /**

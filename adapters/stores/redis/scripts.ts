@@ -1,6 +1,7 @@
 // Lua scripts: each one is a single atomic step on the server, which is what makes the queue moves
 // (ack, retry, promote, reclaim) impossible to half-apply, and lets one round trip do a whole ledger write.
 import { createHash } from "node:crypto";
+import { COARSE_LEVELS } from "../../../handlers/contract/coarsen";
 import type { RedisConn } from "./connect";
 
 export class Script {
@@ -154,6 +155,9 @@ return 0
 // before any bucket are the left siblings at each level (at most 15 per level), so a summary's cost does
 // not depend on how many payments it covers. Only the bucket holding a window's end is scanned exactly.
 
+/** HMGET arguments for the coarsening cuts 1..9 (the tree's levels 0..8 can be dropped; the top one stays). */
+const levelFields = Array.from({ length: COARSE_LEVELS }, (_, i) => `'${i + 1}'`).join(", ");
+
 const TREE = `
 local B, F, L = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
 -- Lua prints numbers with %.14g: exact digits for integers below 1e14 (bucket indices and ms stay below).
@@ -204,7 +208,7 @@ return out
 
 /**
  * ARGV = B, F, L, lo, hi: totals over requestedAt in (lo, hi]; '' = open end.
- * KEYS = per processor (default, then fallback): entries, cents, folded counts; then the horizon.
+ * KEYS = per processor (default, then fallback): entries, cents, folded counts; then the horizon, the cuts.
  * Returns {default count, default cents, fallback count, fallback cents}. Counts are the entries still held
  * plus the folded buckets in (floor(lo/B), floor(hi/B)]; the cents tree holds every payment.
  */
@@ -250,12 +254,18 @@ local function upto(zk, ck, t)
   return c
 end
 local lo, hi = tonumber(ARGV[4]), tonumber(ARGV[5])
--- An edge older than the horizon moves to the end of its bucket: a folded payment counts iff its bucket's
--- start is in the window, and the entries not yet folded there follow the same rule.
+-- An edge older than the horizon moves to the end of its bucket, or of its group where the tree's lower levels
+-- are dropped (COARSEN): a folded payment counts iff its group's start is in the window, and the entries not
+-- yet folded there follow the same rule.
 local horizon = tonumber(redis.call('GET', KEYS[7]) or '-1')
+local cuts = redis.call('HMGET', KEYS[8], ${levelFields})
 local function edge(t)
-  if t and t < horizon then return math.floor(t / B) * B + B - 1 end
-  return t
+  if not t or t >= horizon then return t end
+  local b, g = math.floor(t / B), 1
+  for l = L - 1, 1, -1 do
+    if b < (tonumber(cuts[l]) or 0) then g = F ^ l; break end
+  end
+  return (math.floor(b / g) * g + g) * B - 1
 end
 lo, hi = edge(lo), edge(hi)
 local zlo, zhi = '-inf', '+inf'
@@ -290,7 +300,7 @@ return out
  * KEYS = ids, horizon, then per processor (default, fallback): entries, folded counts. The horizon (server
  * clock - retention, down to a bucket boundary) only moves forward and is set first, so a record older than it
  * is refused from now on. Each entry leaves the sorted set and the id set and enters the count tree in this one
- * step, so it is counted exactly once. allow-oom: it frees more than it writes. Returns {folded, more}.
+ * step, so it is counted exactly once. allow-oom: it frees more than it writes. Returns {folded, more, horizon}.
  */
 export const COMPACT = new Script(
   "compact",
@@ -322,7 +332,61 @@ for base = 3, 5, 2 do
   done = done + #members
 end
 if done >= limit then more = 1 end
-return {done, more}
+return {done, more, num(h)}
+`,
+);
+
+/**
+ * Drops the tree's lower levels under old buckets, one sibling group (16 nodes) at a time: their sums are in the
+ * level above, so a summary edge there acts at that level's resolution (coarsen.ts). ARGV = B, F, L, budget,
+ * then the cuts (coarseCuts: cut k = bucket index below which levels 0..k-1 go). KEYS = the cuts held, then per
+ * processor: cents, folded counts. A cut never moves back nor above the finer one held; a group whose parent
+ * is absent holds nothing, so runs without payments (and the first run from bucket 0) are skipped a whole
+ * absent ancestor at a time. Only for buckets already folded (below the horizon). Returns 1 while the budget
+ * (steps) ran out first. allow-oom: it only frees.
+ */
+export const COARSEN = new Script(
+  "coarsen",
+  `#!lua flags=allow-oom
+${TREE}
+local budget, steps, more = tonumber(ARGV[4]), 0, 0
+local held = redis.call('HMGET', KEYS[1], ${levelFields})
+local above = math.huge
+for k = 1, L - 1 do
+  local l, group = k - 1, F ^ k
+  local cut = tonumber(held[k]) or 0
+  local want = math.floor(math.min(tonumber(ARGV[4 + k]) or 0, above) / group) * group
+  if want > cut then
+    local span0 = F ^ l
+    local i, stop = cut / span0, want / span0
+    while i < stop do
+      if steps >= budget then more = 1; break end
+      steps = steps + 1
+      local skip = math.huge
+      for p = 2, #KEYS, 2 do
+        local s = 0
+        for a = L - 1, k, -1 do
+          local span = F ^ (a - l)
+          if i % span == 0 and redis.call('HEXISTS', KEYS[p], node(a, i / span)) == 0 then s = span; break end
+        end
+        if s < skip then skip = s end
+      end
+      if skip > 0 then
+        i = math.min(i + skip, stop)
+      else
+        local fields = {}
+        for j = i, i + F - 1 do fields[#fields + 1] = node(l, j) end
+        for p = 2, #KEYS do redis.call('HDEL', KEYS[p], unpack(fields)) end
+        i = i + F
+      end
+    end
+    cut = i * span0
+    redis.call('HSET', KEYS[1], k, num(cut))
+  end
+  above = cut
+  if more == 1 then break end
+end
+return more
 `,
 );
 
@@ -373,6 +437,7 @@ export const ALL_SCRIPTS = [
   RECORD,
   SUMMARY,
   COMPACT,
+  COARSEN,
   RELEASE,
   OBSERVE,
 ];

@@ -1,4 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
+import { COARSE_LEVELS, COARSEN_FACTOR, coarseCuts, nextCuts, oldEdge } from "../../../handlers/contract/coarsen";
 import { tooOld } from "../../../handlers/contract/log";
 import {
   type AttemptClaim,
@@ -52,8 +53,10 @@ export interface BooksApi {
 // Storage layout (one SQLite database per object; the app uses BOOKS_SHARDS objects, see store.ts):
 //   ledger   one row per recorded payment; the primary key makes record() idempotent by correlationId,
 //            the covering index answers a summary window with one range scan and no table lookups.
-//   ledger_buckets  per processor and 100 ms bucket: count and cents of the rows folded out of `ledger`.
-//   meta     the folding horizon (epoch ms; a record older than it is refused).
+//   ledger_buckets  per processor and 100 ms bucket: count and cents of the rows folded out of `ledger`; old
+//            ones merged into coarser groups (coarsen.ts), each keyed by its first bucket.
+//   meta     the folding horizon (epoch ms; a record older than it is refused) and the coarsening cuts
+//            (`coarse:k`: buckets below it are merged into groups of 16^k).
 //   claims   one row per claimed correlationId, with its expiry (epoch ms).
 //   health   one row per processor: the ProcessorHealth record as JSON.
 //   locks    one row per polling lock: expiry (epoch ms) and holder.
@@ -127,7 +130,8 @@ export class Books extends DurableObject implements BooksApi {
     // [from, to] == (lo, hi] on whole ms. An edge older than the horizon moves to the end of its bucket, the rule
     // of every store: a folded payment counts iff its bucket's start is in the window.
     const horizon = this.horizon();
-    const edge = (t: number) => (t < horizon ? Math.floor(t / B) * B + B - 1 : t);
+    const cuts = this.cuts();
+    const edge = (t: number) => (t < horizon ? oldEdge(t, cuts) : t);
     const lo = edge(from === undefined ? Number.MIN_SAFE_INTEGER : Math.ceil(from) - 1);
     const hi = edge(to === undefined ? Number.MAX_SAFE_INTEGER : Math.floor(to));
     if (hi <= lo) return out;
@@ -187,7 +191,43 @@ export class Books extends DurableObject implements BooksApi {
       h,
     );
     const folded = this.sql.exec("DELETE FROM ledger WHERE requested_at < ? RETURNING 1", h).toArray().length;
+    this.coarsen(coarseCuts(h, retention.ledgerDetailMs));
     return { folded, expiredClaims, more: false, refusedOld };
+  }
+
+  private cuts(): number[] {
+    const held = new Array<number>(COARSE_LEVELS).fill(0);
+    for (const r of this.sql.exec<{ name: string; value: number }>(
+      "SELECT name, value FROM meta WHERE name LIKE 'coarse:%'",
+    ))
+      held[Number(r.name.slice(7)) - 1] = r.value;
+    return held;
+  }
+
+  /** Merges the bucket rows between each held cut and its new one into rows per group of 16^k buckets. */
+  private coarsen(wanted: readonly number[]) {
+    const held = this.cuts();
+    const next = nextCuts(held, wanted);
+    for (let k = 1; k <= COARSE_LEVELS; k++) {
+      const [from, to] = [held[k - 1]!, next[k - 1]!];
+      if (to <= from) continue;
+      const range = "FROM ledger_buckets WHERE bucket >= CAST(? AS INTEGER) AND bucket < CAST(? AS INTEGER)";
+      const g = COARSEN_FACTOR ** k;
+      const groups = this.sql
+        .exec<{ processor: string; b: number; n: number; cents: number }>(
+          `SELECT processor, (bucket / CAST(? AS INTEGER)) * CAST(? AS INTEGER) AS b, SUM(n) AS n, ` +
+            `SUM(cents) AS cents ${range} GROUP BY processor, b`,
+          g,
+          g,
+          from,
+          to,
+        )
+        .toArray();
+      this.sql.exec(`DELETE ${range}`, from, to);
+      for (const r of groups)
+        this.sql.exec("INSERT INTO ledger_buckets VALUES (?, ?, ?, ?)", r.processor, r.b, r.n, r.cents);
+      this.sql.exec("INSERT OR REPLACE INTO meta VALUES (?, ?)", `coarse:${k}`, to);
+    }
   }
 
   // ---- attempt registry

@@ -1022,6 +1022,50 @@ function retentionCases(retained: (r: Retention) => Promise<Store>, stores: Set<
       });
     });
 
+    it("old totals grow coarser with age (LEDGER_DETAIL_MS): a payment counts iff its group starts in", async () => {
+      // Detail 1 s past a 1 s retention: 1.6 s groups from ~3.7 s back, 25.6 s groups from ~17-43 s back,
+      // 409.6 s groups only from ~257 s back (handlers/contract/coarsen.ts).
+      const s = await open({ idempotencyWindowMs: 60_000, ledgerRetentionMs: 1000, ledgerDetailMs: 1000 });
+      const now = Date.now();
+      const G1 = 16 * LEDGER_BUCKET_MS,
+        G2 = 256 * LEDGER_BUCKET_MS;
+      const T1 = Math.floor((now - 6000) / G1) * G1; // a 1.6 s group
+      const T2 = Math.floor((now - 100_000) / G2) * G2; // a 25.6 s group
+      const old = [
+        entry("default", T1 + 10, 100),
+        entry("default", T1 + 900, 200),
+        entry("fallback", T1 + 1500, 400),
+        entry("default", T2 + 10, 800),
+        entry("default", T2 + 5000, 1600),
+        entry("fallback", T2 + 20_000, 3200),
+        entry("default", T2 - 1, 6400), // the 25.6 s group before
+      ];
+      for (const e of old) expect(await s.ledger.record(e)).toBe(true);
+      const aligned: [number | undefined, number | undefined][] = [
+        [undefined, undefined],
+        [T1, T1 + G1 - 1],
+        [T2, T2 + G2 - 1],
+        [T2 - G2, T2 - 1],
+        [T2, undefined],
+      ];
+      const before = await Promise.all(aligned.map(([f, t]) => s.ledger.summary(f, t)));
+      expect(await compactAll(s)).toBe(old.length);
+      // Windows on whole groups stay exact.
+      expect(await Promise.all(aligned.map(([f, t]) => s.ledger.summary(f, t)))).toEqual(before);
+      const zero = { totalRequests: 0, totalCents: 0 };
+      // An edge inside a group: the whole group is in iff its start is (at 100 ms it would be a part of it).
+      expect(await s.ledger.summary(T1 + 500, T1 + G1 - 1)).toEqual({ default: zero, fallback: zero });
+      expect(await s.ledger.summary(T1, T1 + 50)).toEqual({
+        default: { totalRequests: 2, totalCents: 300 },
+        fallback: { totalRequests: 1, totalCents: 400 },
+      });
+      expect(await s.ledger.summary(T2 + 20, T2 + 25_000)).toEqual({ default: zero, fallback: zero });
+      expect(await s.ledger.summary(T2 - 5, T2 + 30)).toEqual({
+        default: { totalRequests: 2, totalCents: 2400 },
+        fallback: { totalRequests: 1, totalCents: 3200 },
+      });
+    });
+
     it("refuses a record older than what it folded (a repeat, or one too late to tell), counting nothing", async () => {
       const s = await open({ idempotencyWindowMs: 60_000, ledgerRetentionMs: 1000 });
       const T = Math.floor((Date.now() - 120_000) / LEDGER_BUCKET_MS) * LEDGER_BUCKET_MS;
