@@ -8,6 +8,8 @@
 //   npm run soak -- --stack [--minutes 30 | --payments 250000] [--rate 600] [--sample-s 15] [--windows 100]
 import { join } from "node:path";
 import { createClient } from "redis";
+import { keysFor } from "../adapters/stores/redis/keys";
+import { PROCESSORS } from "../handlers/contract/types";
 import { positiveArg } from "../tools/lib/cli";
 import { startProcessors } from "../tools/lib/faults/backend";
 import { checkBooks } from "../tools/lib/faults/books";
@@ -29,10 +31,15 @@ const t = new Teardown();
 for (const sig of ["SIGINT", "SIGTERM"] as const)
   process.once(sig, () => void t.run().finally(() => process.exit(130)));
 
+/** api1's service as docker-compose.yml defines it. */
+function compose() {
+  const c = loadCompose([join(REPO_DIR, "docker-compose.yml")], process.env);
+  return { api: c.services.find((s) => s.name === "api1") };
+}
+
 /** The retention the stack's services run with (compose sets both windows; the checks need the shorter). */
 function retentionOfCompose(): number {
-  const compose = loadCompose([join(REPO_DIR, "docker-compose.yml")], process.env);
-  const api = compose.services.find((s) => s.name === "api1");
+  const { api } = compose();
   const ms = Math.min(
     Number(api?.environment.LEDGER_RETENTION_MS ?? Number.NaN),
     Number(api?.environment.IDEMPOTENCY_WINDOW_MS ?? Number.NaN),
@@ -70,6 +77,14 @@ try {
     const text = String(await info.sendCommand(["INFO", "memory"]));
     return Number(/used_memory:(\d+)/.exec(text)?.[1] ?? 0) / MiB;
   };
+  // The ledger's per-bucket totals (cents and folded-count trees): what coarsening keeps bounded.
+  const k = keysFor(String(compose().api?.environment.REDIS_PREFIX ?? "rinha:"));
+  const treeKeys = PROCESSORS.flatMap((p) => [k.ledgerCents(p), k.ledgerCounts(p)]);
+  const treeFields = async () => {
+    let n = 0;
+    for (const key of treeKeys) n += Number(await info.sendCommand(["HLEN", key]));
+    return n;
+  };
   const load = new Load([stack.url]);
   t.add(() => load.close());
 
@@ -83,18 +98,23 @@ try {
   const done = () => (payments === undefined ? Date.now() - t0 >= durationMs : load.sent.size >= payments);
   const steady = load.steady(rate, done);
   const services = stack.services.filter((s) => s.kind !== "emulator");
-  const curve: { at: number; redis: number; mem: Record<string, number | undefined> }[] = [];
+  const curve: { at: number; redis: number; fields: number; mem: Record<string, number | undefined> }[] = [];
   while (!done()) {
     await sleep(Math.min(sampleMs, Math.max(100, durationMs - (Date.now() - t0))));
     const stats = stack.stats();
     const at = (Date.now() - t0) / 1000;
-    const point = { at, redis: await usedMb(), mem: {} as Record<string, number | undefined> };
+    const point = {
+      at,
+      redis: await usedMb(),
+      fields: await treeFields(),
+      mem: {} as Record<string, number | undefined>,
+    };
     for (const s of services) point.mem[s.name] = stats[s.name]?.memoryBytes;
     curve.push(point);
     const failed = load.all().filter((s) => s.status !== undefined && (s.status < 200 || s.status >= 300)).length;
     console.log(
       `soak: t=${at.toFixed(0)}s sent=${load.sent.size} non-2xx=${failed} redis used_memory=` +
-        `${point.redis.toFixed(1)}MB; mem ${services.map((s) => `${s.name} ${mb(point.mem[s.name])}`).join(", ")}MB`,
+        `${point.redis.toFixed(1)}MB, ledger tree fields=${point.fields}; mem ${services.map((s) => `${s.name} ${mb(point.mem[s.name])}`).join(", ")}MB`,
     );
   }
   await steady;
@@ -124,7 +144,10 @@ try {
     [
       `soak: memory after the first retention period (+30 s), ${after.length} samples:`,
       `  redis used_memory ${range(after.map((p) => p.redis))}; mean of the first half ${redisFirst.toFixed(1)} MB, ` +
-        `of the second ${redisLast.toFixed(1)} MB`,
+        `of the second ${redisLast.toFixed(1)} MB; ledger tree fields ` +
+        (after.length
+          ? `${Math.min(...after.map((p) => p.fields))}-${Math.max(...after.map((p) => p.fields))}`
+          : "no samples"),
       ...services.map((s) => {
         const st = stats[s.name];
         return (
