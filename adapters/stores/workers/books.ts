@@ -127,8 +127,8 @@ export class Books extends DurableObject implements BooksApi {
       default: { totalRequests: 0, totalCents: 0 },
       fallback: { totalRequests: 0, totalCents: 0 },
     };
-    // [from, to] == (lo, hi] on whole ms. An edge older than the horizon moves to the end of its bucket, the rule
-    // of every store: a folded payment counts iff its bucket's start is in the window.
+    // [from, to] == (lo, hi] on whole ms. An edge older than the horizon moves to the end of its bucket or group,
+    // the rule of every store: a folded payment counts iff its group's start is in the window.
     const horizon = this.horizon();
     const cuts = this.cuts();
     const edge = (t: number) => (t < horizon ? oldEdge(t, cuts) : t);
