@@ -72,7 +72,7 @@ export class RedisLedger implements Ledger {
 
   /**
    * Folds up to `limit` entries older than the retention into bucket totals (COMPACT in scripts.ts), and once
-   * all are folded, drops up to `limit` groups of old tree nodes (COARSEN). The tick calls it again while
+   * all are folded, drops up to `limit / 4` groups of old tree nodes (COARSEN). The tick calls it again while
    * `more`: small calls keep Redis free for the XADDs in between (chunks.ts).
    */
   async compact(limit = this.clock.entriesPerCall): Promise<Omit<Compaction, "expiredClaims">> {
@@ -87,7 +87,10 @@ export class RedisLedger implements Ledger {
     const foldMore = Number(more) === 1;
     if (foldMore || !Number.isFinite(this.detailMs)) return { folded: Number(folded), more: foldMore, refusedOld };
     const cuts = coarseCuts(Number(horizon), this.detailMs);
-    const coarser = await COARSEN.run<number>(this.conn, this.coarsenKeys, [...LAYOUT, limit, ...cuts]);
+    // A step drops 16 nodes from 4 hashes and looks up to 18 ancestors: about 4 recorded entries' worth of time
+    // (npm run bench:redis-calls), so a call holds Redis about as long as a RECORD of `limit`.
+    const steps = Math.max(1, Math.ceil(limit / 4));
+    const coarser = await COARSEN.run<number>(this.conn, this.coarsenKeys, [...LAYOUT, steps, ...cuts]);
     return { folded: Number(folded), more: Number(coarser) === 1, refusedOld };
   }
 
