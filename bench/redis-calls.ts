@@ -1,7 +1,8 @@
 // How long one worker script holds Redis, by the number of entries in the call: RECORD (ledger records),
-// COMPACT (retention folding) and COARSEN (old totals merged, in steps of one group), from Redis's own SLOWLOG (microseconds of execution), on a throwaway
-// redis-server without CPU limits. Every POST's XADD waits behind a running script, which is why the worker
-// sends its batches in calls of REDIS_ENTRIES_PER_CALL entries (adapters/stores/redis/chunks.ts).
+// COMPACT (retention folding) and COARSEN (old totals merged, in steps of one group), from Redis's own
+// SLOWLOG (microseconds of execution), on a throwaway redis-server without CPU limits. Every POST's XADD
+// waits behind a running script, which is why the worker sends its batches in calls of REDIS_ENTRIES_PER_CALL
+// entries (adapters/stores/redis/chunks.ts).
 //
 //   npm run bench:redis-calls
 import { createClient } from "redis";

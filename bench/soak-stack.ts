@@ -114,7 +114,8 @@ try {
     const failed = load.all().filter((s) => s.status !== undefined && (s.status < 200 || s.status >= 300)).length;
     console.log(
       `soak: t=${at.toFixed(0)}s sent=${load.sent.size} non-2xx=${failed} redis used_memory=` +
-        `${point.redis.toFixed(1)}MB, ledger tree fields=${point.fields}; mem ${services.map((s) => `${s.name} ${mb(point.mem[s.name])}`).join(", ")}MB`,
+        `${point.redis.toFixed(1)}MB, ledger tree fields=${point.fields}; ` +
+        `mem ${services.map((s) => `${s.name} ${mb(point.mem[s.name])}`).join(", ")}MB`,
     );
   }
   await steady;
