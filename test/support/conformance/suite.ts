@@ -951,6 +951,9 @@ function retentionCases(retained: (r: Retention) => Promise<Store>, stores: Set<
     stores.add(s);
     return s;
   };
+  /** The summary of each window, in order ([from, to]; undefined = open end). */
+  const summaries = (s: Store, windows: [number | undefined, number | undefined][]) =>
+    Promise.all(windows.map(([f, t]) => s.ledger.summary(f, t)));
   const compactAll = async (s: Store) => {
     let folded = 0;
     for (;;) {
@@ -997,7 +1000,7 @@ function retentionCases(retained: (r: Retention) => Promise<Store>, stores: Set<
         [T - 10 * B, T + 2 * B - 1],
         [T + 2 * B, undefined],
       ];
-      const before = await Promise.all(windows.map(([f, t]) => s.ledger.summary(f, t)));
+      const before = await summaries(s, windows);
       // Ages out entries of the last second only after the assertions below (they use the real clock).
       const fresh = entry("default", Date.now() + 60_000, 3200);
       expect(await s.ledger.record(fresh)).toBe(true);
@@ -1006,7 +1009,7 @@ function retentionCases(retained: (r: Retention) => Promise<Store>, stores: Set<
       expect(await s.ledger.lookup(old[0]!.correlationId)).toBeNull(); // no longer held one by one
       expect(await s.ledger.lookup(fresh.correlationId)).toEqual(fresh);
       // Bucket-aligned windows ([start of a bucket, end of a bucket]) are exact; the fresh entry is exact too.
-      const after = await Promise.all(windows.map(([f, t]) => s.ledger.summary(f, t)));
+      const after = await summaries(s, windows);
       const plusFresh = (x: Summary, yes: boolean) =>
         yes
           ? { ...x, default: { totalRequests: x.default.totalRequests + 1, totalCents: x.default.totalCents + 3200 } }
@@ -1048,10 +1051,10 @@ function retentionCases(retained: (r: Retention) => Promise<Store>, stores: Set<
         [T2 - G2, T2 - 1],
         [T2, undefined],
       ];
-      const before = await Promise.all(aligned.map(([f, t]) => s.ledger.summary(f, t)));
+      const before = await summaries(s, aligned);
       expect(await compactAll(s)).toBe(old.length);
       // Windows on whole groups stay exact.
-      expect(await Promise.all(aligned.map(([f, t]) => s.ledger.summary(f, t)))).toEqual(before);
+      expect(await summaries(s, aligned)).toEqual(before);
       const zero = { totalRequests: 0, totalCents: 0 };
       // An edge inside a group: the whole group is in iff its start is (at 100 ms it would be a part of it).
       expect(await s.ledger.summary(T1 + 500, T1 + G1 - 1)).toEqual({ default: zero, fallback: zero });
