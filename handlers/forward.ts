@@ -97,6 +97,7 @@ export async function forwardOne(msg: QueueMessage<PaymentJob>, env: AppEnv): Pr
         target = d.target;
         probe = d.probe;
         if (probe) view.markProbe(target);
+        if (d.scout) view.markScout(target);
         claim = await store.attempts.claim(job.correlationId, target, job.jobId);
         if (claim.owner !== job.jobId) return duplicate(msg, env);
         target = claim.processor;

@@ -36,7 +36,12 @@ interface Local {
    * reflects the delay the processor had then.
    */
   inFlight: Map<number, number>;
+  /** Every request of ours still waiting on it, probes included: what the processor has to serve. */
+  waiting: number;
   lastProbeAt: number;
+  lastScoutAt: number;
+  /** When the success that ended the last error streak seen here came back. */
+  recoveredAt: number;
   lastOkWrite: number;
   /** Send time of the request whose latency we last learned: an answer describes the processor as it was then. */
   latencySentAt: number;
@@ -60,7 +65,15 @@ export class HealthView {
     private store: HealthStore,
     private opts: { refreshMs: number; okWriteMs: number; now?: () => number } = { refreshMs: 200, okWriteMs: 250 },
   ) {
-    const mk = (): Local => ({ inFlight: new Map(), lastProbeAt: 0, lastOkWrite: 0, latencySentAt: 0 });
+    const mk = (): Local => ({
+      inFlight: new Map(),
+      waiting: 0,
+      lastProbeAt: 0,
+      lastScoutAt: 0,
+      recoveredAt: 0,
+      lastOkWrite: 0,
+      latencySentAt: 0,
+    });
     this.local = { default: mk(), fallback: mk() };
   }
 
@@ -95,7 +108,11 @@ export class HealthView {
       return {
         health: this.state[p],
         oldestInFlightMs: oldest.done ? 0 : now - oldest.value,
+        inFlight: l.waiting,
         lastProbeAt: l.lastProbeAt,
+        latencySentAt: l.latencySentAt,
+        lastScoutAt: l.lastScoutAt,
+        recoveredAt: l.recoveredAt,
       };
     };
     return { default: s("default"), fallback: s("fallback") };
@@ -109,9 +126,15 @@ export class HealthView {
     this.local[p].lastProbeAt = this.now();
   }
 
+  /** Reserves the scout slot of `p` (route(), "scout after a change"), in the decision's synchronous step. */
+  markScout(p: ProcessorName) {
+    this.local[p].lastScoutAt = this.now();
+  }
+
   /** Marks a request to `p` as started; returns the token for end(). */
   begin(p: ProcessorName, probe: boolean): number {
     const token = ++this.seq;
+    this.local[p].waiting++;
     if (!probe) this.local[p].inFlight.set(token, this.now());
     return token;
   }
@@ -119,6 +142,7 @@ export class HealthView {
   /** Marks the request done; `ok` when the processor answered it normally (stored or duplicate). */
   end(p: ProcessorName, token: number, ok = false) {
     const l = this.local[p];
+    l.waiting--;
     const sentAt = l.inFlight.get(token);
     l.inFlight.delete(token);
     if (ok && sentAt !== undefined) {
@@ -143,6 +167,7 @@ export class HealthView {
     const before = this.state[p];
     this.state[p] = applyObservation(before, o);
     const recovered = o.ok && before.errorStreak > 0;
+    if (recovered) l.recoveredAt = Math.max(l.recoveredAt, o.at);
     const worthSharing = !o.ok || recovered || o.at - l.lastOkWrite >= this.opts.okWriteMs;
     // Held payments wait for a processor to come back; waking them on every success would be pure churn.
     if (recovered) this.wake();

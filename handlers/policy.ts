@@ -8,12 +8,24 @@ export interface ProcessorSignals {
   health: ProcessorHealth;
   /** Age of the oldest regular (not probe) payment request still waiting on it (ms; 0 = none in flight). */
   oldestInFlightMs: number;
+  /** Requests of ours waiting on it now, probes included (absent: unknown, no limit applies). */
+  inFlight?: number;
   /** When the last probe (a payment sent to learn whether a failing processor recovered) went out. */
   lastProbeAt: number;
+  /** Send time of the request whose latency we learned last (absent or 0: none). */
+  latencySentAt?: number;
+  /**
+   * When the success that ended its last error streak came back (absent or 0: never). It says the processor
+   * works again, not how slow it is now (a probe's latency is the delay it had while failing): only a poll
+   * or the latency of a request sent since then is current.
+   */
+  recoveredAt?: number;
+  /** When the last scout (see route()) was decided. */
+  lastScoutAt?: number;
 }
 
 export type Decision =
-  | { target: ProcessorName; probe: boolean; reason: string }
+  | { target: ProcessorName; probe: boolean; scout?: boolean; reason: string }
   | { target: "hold"; probe: false; reason: string };
 
 export type Status = "ok" | "slow" | "failing";
@@ -21,6 +33,8 @@ export type Status = "ok" | "slow" | "failing";
 export interface Assessment {
   status: Status;
   latencyMs: number;
+  /** Overdue (the delay just jumped): when its oldest waiting request went out, i.e. by when it changed. */
+  changedBy?: number;
 }
 
 /** What one processor looks like now: usable, too slow for the audit window, or failing. */
@@ -39,7 +53,24 @@ export function assess(s: ProcessorSignals, now: number, p: Omit<RouterParams, "
   const overdue = s.oldestInFlightMs > latencyMs + p.overdueMarginMs;
   latencyMs = Math.max(latencyMs, s.oldestInFlightMs);
   if (failingByPoll || failingByErrors) return { status: "failing", latencyMs };
-  return { status: overdue || latencyMs >= p.unsafeLatencyMs ? "slow" : "ok", latencyMs };
+  if (overdue) return { status: "slow", latencyMs, changedBy: now - s.oldestInFlightMs };
+  return { status: latencyMs >= p.unsafeLatencyMs ? "slow" : "ok", latencyMs };
+}
+
+/**
+ * Whether `p` already has as many of our requests as it can serve within the safe latency. A processor runs
+ * `processorSlots` requests at once and queues the rest; a queued request waits a whole delay more, so a
+ * released backlog sent at once makes rows land late even at a safe delay. It may take slots x
+ * floor(unsafe / latency) (at least slots); beyond that a payment waits its turn here instead.
+ */
+export function atCapacity(
+  s: ProcessorSignals,
+  a: Assessment,
+  p: Pick<RouterParams, "processorSlots" | "unsafeLatencyMs">,
+): boolean {
+  if (!(p.processorSlots > 0) || s.inFlight === undefined) return false;
+  const rounds = Math.max(1, Math.floor(p.unsafeLatencyMs / Math.max(1, a.latencyMs)));
+  return s.inFlight >= p.processorSlots * rounds;
 }
 
 /**
@@ -85,12 +116,33 @@ export function route(
     a[p].latencyMs < params.unsafeLatencyMs &&
     now - signals[p].lastProbeAt >= params.probeIntervalMs;
 
-  if (a[cheap].status === "ok") return { target: cheap, probe: false, reason: `${cheap} ok` };
+  const full = (p: ProcessorName) => atCapacity(signals[p], a[p], params);
+  // What we know of a processor's latency may predate a change: stages change both processors at once, so
+  // one found overdue dates the other's latency too, and a probe's success (a recovery) carries none. Then
+  // it gets one scout payment (its answer, or its being overdue, is the evidence) and the rest wait for it,
+  // instead of a whole known latency of payments that may all land late.
+  const changedBy = Math.max(a[cheap].changedBy ?? 0, a[dear].changedBy ?? 0);
+  const since = (p: ProcessorName) => Math.max(changedBy, signals[p].recoveredAt ?? 0);
+  const unconfirmed = (p: ProcessorName) =>
+    params.scoutOnChange &&
+    since(p) > 0 &&
+    Math.max(signals[p].latencySentAt ?? 0, signals[p].health.polledAt) < since(p);
+  const use = (p: ProcessorName, reason: string): Decision => {
+    if (full(p)) return { target: "hold", probe: false, reason: `${reason}, at capacity` };
+    if (!unconfirmed(p)) return { target: p, probe: false, reason };
+    // Under way while it could still answer in time; later it is overdue (then p is slow, not here) or it
+    // ended without telling us (a 429, a timeout): then another one.
+    const scoutAt = signals[p].lastScoutAt ?? 0;
+    if (scoutAt >= since(p) && now - scoutAt <= a[p].latencyMs + params.overdueMarginMs)
+      return { target: "hold", probe: false, reason: `${reason}, waiting for its scout` };
+    return { target: p, probe: false, scout: true, reason: `${reason}, scout after a change` };
+  };
+  if (a[cheap].status === "ok") return use(cheap, `${cheap} ok`);
   // The cheaper one is down: learn quickly when it is back, one payment at a time.
   if (probeDue(cheap)) return { target: cheap, probe: true, reason: `probe ${cheap}` };
   if (a[cheap].status === "failing" && waitedMs < patienceMs(params))
     return { target: "hold", probe: false, reason: `waiting for ${cheap}` };
-  if (a[dear].status === "ok") return { target: dear, probe: false, reason: `${cheap} ${a[cheap].status}, ${dear} ok` };
+  if (a[dear].status === "ok") return use(dear, `${cheap} ${a[cheap].status}, ${dear} ok`);
   if (probeDue(dear)) return { target: dear, probe: true, reason: `probe ${dear}` };
   if (waitedMs >= params.maxHoldMs) {
     const slow = order.filter((p) => a[p].status === "slow").sort((x, y) => a[x].latencyMs - a[y].latencyMs);

@@ -45,6 +45,31 @@ describe("HealthView in-flight evidence", () => {
     expect(v.signals().default).toMatchObject({ oldestInFlightMs: 0, lastProbeAt: 1_000_000 });
   });
 
+  it("counts every request still waiting, probes included, for the processor's capacity", () => {
+    const { v, advance } = view();
+    const a = v.begin("default", false);
+    v.begin("default", false);
+    v.begin("default", true);
+    advance(10);
+    v.end("default", a, true); // retires the older evidence, not the requests still waiting
+    expect(v.signals().default.inFlight).toBe(2);
+    expect(v.signals().fallback.inFlight).toBe(0);
+  });
+
+  it("keeps what a scout after a change needs: last latency's send time, recovery, scout slot", async () => {
+    const { v, advance } = view();
+    await v.observe("default", { at: 1_000_010, ok: true, latencyMs: 10 }, 1_000_000);
+    await v.observe("default", { at: 1_000_100, ok: false });
+    advance(500);
+    await v.observe("default", { at: 1_000_500, ok: true }, 1_000_200); // a probe's success: no latency
+    v.markScout("default");
+    expect(v.signals().default).toMatchObject({
+      latencySentAt: 1_000_000,
+      recoveredAt: 1_000_500,
+      lastScoutAt: 1_000_500,
+    });
+  });
+
   it("a failure does not retire anything", () => {
     const { v, advance } = view();
     v.begin("default", false);

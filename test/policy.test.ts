@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { emptyHealth, type ProcessorHealth } from "../handlers/contract/types";
 import {
   assess,
+  atCapacity,
   DEFAULT_ROUTER_PARAMS,
   type ProcessorSignals,
   patienceMs,
@@ -112,8 +113,8 @@ describe("route", () => {
       "fallback",
     ],
     [
-      "known 103 ms, oldest waiting 240 ms: within the margin",
-      sig(polled(false, 103), { oldestInFlightMs: 240 }),
+      "known 103 ms, oldest waiting 200 ms: within the margin (100 ms)",
+      sig(polled(false, 103), { oldestInFlightMs: 200 }),
       sig(polled(false, 0)),
       0,
       "default",
@@ -186,7 +187,7 @@ describe("route", () => {
       "both slow, waited past maxHold: the faster one",
       sig(polled(false, 5000)),
       sig(polled(false, 2000)),
-      31_000,
+      DEFAULT_ROUTER_PARAMS.maxHoldMs + 1000,
       "fallback",
     ],
     [
@@ -298,6 +299,14 @@ describe("route in the family's situations", () => {
       "hold",
     ],
     [
+      "both slow for 60 s (two bad stages): still hold, the late rows would fine the whole run",
+      sig(polled(false, 2000)),
+      sig(polled(false, 3000)),
+      60_000,
+      params,
+      "hold",
+    ],
+    [
       "both slow past MAX_HOLD_MS: the faster one",
       sig(polled(false, 3000)),
       sig(polled(false, 2000)),
@@ -324,5 +333,101 @@ describe("route in the family's situations", () => {
   ];
   it.each(cases)("%s -> %s", (_name, d, f, waited, p, target) => {
     expect(route({ default: d, fallback: f }, NOW, waited, p).target).toBe(target);
+  });
+});
+
+// A held backlog released at once queues at the processor (800 run, the rest wait a whole delay more), and
+// the queued rows land late even at a safe delay (random:34: 1,191 ms, 9,000 held).
+describe("route: a released backlog goes at the processor's capacity", () => {
+  const at = (delay: number, inFlight: number) => sig(polled(false, delay), { inFlight });
+  const cases: [string, ProcessorSignals, number, RouterParams, string][] = [
+    ["1,191 ms, 799 of ours waiting there: one more", at(1191, 799), 0, params, "default"],
+    ["1,191 ms, 800 waiting: a queued one would wait 2.4 s, hold", at(1191, 800), 0, params, "hold"],
+    ["500 ms, 1,500 waiting: two rounds of 800 fit in the safe latency", at(500, 1500), 0, params, "default"],
+    ["500 ms, 1,600 waiting: hold", at(500, 1600), 0, params, "hold"],
+    ["the same with PROCESSOR_SLOTS 0: no limit", at(500, 1600), 0, { ...params, processorSlots: 0 }, "default"],
+    ["a view that does not count: no limit", sig(polled(false, 1191)), 0, params, "default"],
+  ];
+  it.each(cases)("%s -> %s", (_name, d, waited, p, target) => {
+    expect(route({ default: d, fallback: sig(polled(false, 0)) }, NOW, waited, p).target).toBe(target);
+  });
+
+  it("counts the dearer one's capacity too", () => {
+    const r = route({ default: sig(polled(true, 0), probing), fallback: at(1000, 800) }, NOW, PATIENT, params);
+    expect(r).toMatchObject({ target: "hold", reason: "default failing, fallback ok, at capacity" });
+  });
+
+  it.each([
+    [799, 1000, 800, false],
+    [800, 1000, 800, true],
+    [800, 1199, 800, true],
+    [2399, 400, 800, false],
+    [2400, 400, 800, true],
+    [5000, 1000, 0, false],
+  ])("atCapacity: %i waiting at %i ms, %i slots -> %s", (inFlight, delay, processorSlots, want) => {
+    const s = sig(polled(false, delay), { inFlight });
+    expect(atCapacity(s, assess(s, NOW, params), { ...params, processorSlots })).toBe(want);
+  });
+});
+
+// Stages change both processors at once (the family's and the contest's schedules): when the cheaper one
+// jumps, the dearer one's latency is from before the change too (random:34 at 149 s: 50 -> 5,000 ms and
+// 100 -> 2,000 ms; 84 rows went late at the fallback before it was found overdue in turn).
+describe("route: after a jump, one scout to the other processor", () => {
+  const jumped = sig(polled(false, 0), { oldestInFlightMs: 400 }); // changed by NOW - 400
+  const before = { ...polled(false, 0, 1000), lastOkAt: NOW - 900, lastLatencyMs: 1, latencySentAt: NOW - 901 };
+  const cases: [string, ProcessorSignals, string, boolean][] = [
+    ["what we know of it predates the change: this payment is its scout", sig(before), "fallback", true],
+    ["a scout is under way: the others wait for it", sig(before, { lastScoutAt: NOW - 100 }), "hold", false],
+    [
+      "a scout gone 200 ms without an answer and not in flight (a 429): another one",
+      sig(before, { lastScoutAt: NOW - 200 }),
+      "fallback",
+      true,
+    ],
+    [
+      "a scout from before the change does not count",
+      sig(before, { lastScoutAt: NOW - 500, latencySentAt: NOW - 901 }),
+      "fallback",
+      true,
+    ],
+    ["its scout answered: the fallback at once", sig(before, { latencySentAt: NOW - 300 }), "fallback", false],
+    ["a poll after the change says it is fine: no scout", sig(polled(false, 0, 200)), "fallback", false],
+    ["the scout is overdue too: both changed, hold", sig(before, { oldestInFlightMs: 300 }), "hold", false],
+  ];
+  it.each(cases)("%s -> %s", (_name, f, target, scout) => {
+    const r = route({ default: jumped, fallback: f }, NOW, 0, params);
+    expect(r.target).toBe(target);
+    expect("scout" in r && r.scout === true).toBe(scout);
+  });
+
+  it("sends as before with scoutOnChange off", () => {
+    const r = route({ default: jumped, fallback: sig(before) }, NOW, 0, { ...params, scoutOnChange: false });
+    expect(r).toMatchObject({ target: "fallback" });
+    expect("scout" in r && r.scout).toBeFalsy();
+  });
+
+  // A probe's success ends the failure and says nothing of the delay now (random:32 at 69 s: failing at
+  // 540 ms, back at 3,280 ms).
+  const back = { ...polled(true, 540, 3000), lastOkAt: NOW - 50, lastLatencyMs: 540 };
+  const probed = { latencySentAt: NOW - 20_000, recoveredAt: NOW - 50 };
+  it.each([
+    ["back after a probe: this payment is its scout", sig(back, probed), "default", true],
+    ["its scout under way: the others wait", sig(back, { ...probed, lastScoutAt: NOW - 20 }), "hold", false],
+    ["its scout answered: the default at once", sig(back, { ...probed, latencySentAt: NOW - 30 }), "default", false],
+    [
+      "a poll since then (it says 3,280 ms): the fallback, no scout",
+      sig({ ...back, failing: false, minResponseTime: 3280, polledAt: NOW - 10 }, probed),
+      "fallback",
+      false,
+    ],
+  ] as const)("%s -> %s", (_name, d, target, scout) => {
+    const r = route({ default: d, fallback: sig(polled(false, 0)) }, NOW, 0, params);
+    expect(r.target).toBe(target);
+    expect("scout" in r && r.scout === true).toBe(scout);
+  });
+
+  it("assess says by when an overdue processor changed", () => {
+    expect(assess(jumped, NOW, params)).toEqual({ status: "slow", latencyMs: 400, changedBy: NOW - 400 });
   });
 });

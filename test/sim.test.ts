@@ -108,6 +108,34 @@ describe("simulate", () => {
     expect(r.audit.risky).toBeLessThan(without.audit.risky);
   });
 
+  it("releases a held backlog at the processor's capacity: no row queued there past the audit margin", () => {
+    // both fail (safe delays) while a backlog builds, then the default works at 1,100 ms: 800 run at once,
+    // and a queued request would wait 2.2 s (random:34 at 179 s)
+    const sc = customScenario({ name: "release", maxVus: 600, durationMs: 20_000, auditOffsetMs: 1500 }, [
+      [0, 0, false, 0, false],
+      [1, 50, true, 50, true],
+      [12, 1100, false, 50, true],
+    ]);
+    const unlimited = simulate({ scenario: sc, policy: ours, seed: 1, params: { processorSlots: 0 } });
+    const r = simulate({ scenario: sc, policy: ours, seed: 1 });
+    expect(unlimited.audit.risky).toBeGreaterThan(0);
+    expect(r.audit.risky).toBe(0);
+    expect(r.processors.default.counted).toBeGreaterThan(0); // the backlog did go
+  });
+
+  it("after a jump of both at once, the fallback gets one scout, not a known latency of payments", () => {
+    const sc = customScenario({ name: "double jump", maxVus: 300, durationMs: 12_000, auditOffsetMs: 1500 }, [
+      [0, 0, false, 0, false],
+      [6, 2000, false, 3000, false],
+    ]);
+    const late = (r: ReturnType<typeof simulate>) => r.audit.spans.filter((s) => s.fromMs > 8500).length;
+    const without = simulate({ scenario: sc, policy: ours, seed: 1, params: { scoutOnChange: false } });
+    const r = simulate({ scenario: sc, policy: ours, seed: 1 });
+    expect(without.processors.fallback.counted).toBeGreaterThan(1);
+    expect(r.processors.fallback.counted).toBeLessThanOrEqual(1);
+    expect(late(r)).toBeLessThanOrEqual(late(without));
+  });
+
   it("never probes a failing processor whose delay is unsafe (it may recover mid-delay and land late)", () => {
     // default fails at 2 s delay, then recovers; fallback fine throughout
     const sc = customScenario({ name: "recover", maxVus: 100, auditOffsetMs: 1500 }, [

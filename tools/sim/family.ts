@@ -25,6 +25,12 @@ export interface FamilySummary {
   maxPFine: number;
   meanLag: number;
   maxLag: number;
+  /** mean of min(1, the oracle's share), and of share / that bound */
+  meanBound: number;
+  meanVsBound: number;
+  /** schedules within the issue's goals: P(fine) <= 1%, share >= 93% of the bound */
+  fineOk: number;
+  boundOk: number;
 }
 
 /** The official schedules as named members, then random:first .. random:first+n-1. */
@@ -64,6 +70,10 @@ export function runFamily(
     maxPFine: Math.max(...judged.map((r) => r.result.audit.pCaught)),
     meanLag: mean((r) => r.result.lag),
     maxLag: Math.max(...judged.map((r) => r.result.lag)),
+    meanBound: mean((r) => Math.min(1, r.result.boundShare || 1)),
+    meanVsBound: mean((r) => r.vsBound),
+    fineOk: judged.filter((r) => r.result.audit.pCaught <= 0.01).length,
+    boundOk: judged.filter((r) => r.vsBound >= 0.93).length,
   };
 }
 
@@ -105,6 +115,8 @@ export function familySummaryText(s: FamilySummary, policy: string): string {
     `${policy} over ${n} random schedules: mean E/ceil ${pct(s.meanShare)}, worst ${pct(s.worstShare)}, ` +
       `worst vs bound ${pct(s.worstVsBound)} (${s.worst}), P(fine) mean ${pct(s.meanPFine, 2)} max ` +
       `${pct(s.maxPFine, 1)}, lag mean ${Math.round(s.meanLag)} max ${s.maxLag}`,
+    `  mean bound ${pct(s.meanBound)}, mean vs bound ${pct(s.meanVsBound)}, P(fine) <= 1% in ${s.fineOk} of ${n}, ` +
+      `>= 93% of the bound in ${s.boundOk} of ${n}`,
     ...s.rows
       .filter((r) => !r.name.startsWith("random:"))
       .map((r) => `${r.name}: E/ceil ${pct(r.result.expectedShare)}, P(fine) ${pct(r.result.audit.pCaught, 1)}`),

@@ -17,7 +17,7 @@ import { type Model, type SimResult, simulate } from "./world";
 const USAGE =
   "usage: npx tsx tools/sim/main.ts [--scenario preview|final|both] [--policy NAME[,NAME...]|all]\n" +
   "  [--seed N] [--seeds K] [--unsafe MS] [--probe MS] [--cooldown MS] [--max-hold MS] [--fee-hold MS]\n" +
-  "  [--horizon MS] [--poll-ms MS] [--sweep] [--timeline] [--json]\n" +
+  "  [--horizon MS] [--overdue MS] [--slots N] [--scout 0|1] [--poll-ms MS] [--sweep] [--timeline] [--json]\n" +
   "  --family N [--first S] [--quiet]: the official two and random:S..S+N-1, one policy (default ours)\n" +
   "  --schedule preview|final|random:SEED|FILE.json [--write-schedule FILE.json]\n" +
   `policies: ${POLICIES.map((p) => p.name).join(", ")}, ours+overdueN (margin N ms), <policy>+patientNs`;
@@ -34,6 +34,9 @@ const { values } = parseArgs({
     "max-hold": { type: "string" },
     "fee-hold": { type: "string" },
     horizon: { type: "string" },
+    overdue: { type: "string" },
+    slots: { type: "string" },
+    scout: { type: "string" },
     "poll-ms": { type: "string" },
     sweep: { type: "boolean", default: false },
     timeline: { type: "boolean", default: false },
@@ -80,15 +83,18 @@ const seed0 = num("seed", values.seed) ?? 1;
 const nSeeds = num("seeds", values.seeds) ?? (values.sweep ? 3 : 1);
 const seeds = Array.from({ length: Math.max(1, nSeeds) }, (_, i) => seed0 + i);
 const overrides: Params = {};
-const set = (k: keyof Params, v: number | undefined) => {
+const set = (k: Exclude<keyof Params, "scoutOnChange">, v: number | undefined) => {
   if (v !== undefined) overrides[k] = v;
 };
+if (values.scout !== undefined) overrides.scoutOnChange = num("scout", values.scout) !== 0;
 set("unsafeLatencyMs", num("unsafe", values.unsafe));
 set("probeIntervalMs", num("probe", values.probe));
 set("errorCooldownMs", num("cooldown", values.cooldown));
 set("maxHoldMs", num("max-hold", values["max-hold"]));
 set("feeHoldMs", num("fee-hold", values["fee-hold"]));
 set("holdHorizonMs", num("horizon", values.horizon));
+set("overdueMarginMs", num("overdue", values.overdue));
+set("processorSlots", num("slots", values.slots));
 
 const pollMs = num("poll-ms", values["poll-ms"]);
 const model: Partial<Model> = pollMs === undefined ? {} : { pollEveryMs: pollMs };

@@ -208,6 +208,10 @@ class View {
   health: Record<ProcessorName, ProcessorHealth> = { default: emptyHealth(), fallback: emptyHealth() };
   inFlight: Record<ProcessorName, Map<number, number>> = { default: new Map(), fallback: new Map() };
   lastProbeAt: Record<ProcessorName, number> = { default: 0, fallback: 0 };
+  lastScoutAt: Record<ProcessorName, number> = { default: 0, fallback: 0 };
+  recoveredAt: Record<ProcessorName, number> = { default: 0, fallback: 0 };
+  /** every request still waiting, probes included (HealthView's `waiting`) */
+  waiting: Record<ProcessorName, number> = { default: 0, fallback: 0 };
   latencySentAt: Record<ProcessorName, number> = { default: 0, fallback: 0 };
   private seq = 0;
 
@@ -220,7 +224,11 @@ class View {
       return {
         health: this.health[p],
         oldestInFlightMs: oldest.done ? 0 : now - oldest.value,
+        inFlight: this.waiting[p],
         lastProbeAt: this.lastProbeAt[p],
+        latencySentAt: this.latencySentAt[p],
+        lastScoutAt: this.lastScoutAt[p],
+        recoveredAt: this.recoveredAt[p],
         probesInFlight: this.probing[p],
       };
     };
@@ -231,8 +239,13 @@ class View {
     this.lastProbeAt[p] = now;
   }
 
+  markScout(p: ProcessorName, now: number) {
+    this.lastScoutAt[p] = now;
+  }
+
   begin(p: ProcessorName, probe: boolean, now: number): number {
     const token = ++this.seq;
+    this.waiting[p]++;
     if (!probe) this.inFlight[p].set(token, now);
     else this.probing[p]++;
     return token;
@@ -240,6 +253,7 @@ class View {
 
   end(p: ProcessorName, token: number, ok: boolean, probe: boolean) {
     if (probe) this.probing[p]--;
+    this.waiting[p]--;
     const m = this.inFlight[p];
     const sentAt = m.get(token);
     m.delete(token);
@@ -258,7 +272,9 @@ class View {
     }
     const before = this.health[p];
     this.health[p] = applyObservation(before, { at, ok, latencyMs });
-    return ok && before.errorStreak > 0;
+    const recovered = ok && before.errorStreak > 0;
+    if (recovered) this.recoveredAt[p] = Math.max(this.recoveredAt[p], at);
+    return recovered;
   }
 
   poll(p: ProcessorName, failing: boolean, minResponseTime: number, at: number) {
@@ -389,6 +405,7 @@ export function simulate(o: SimOptions): SimResult {
       target = dec.target;
       probe = dec.probe;
       if (probe) view.markProbe(target, rt(now));
+      if (dec.scout) view.markScout(target, rt(now));
       job.claim = target;
     }
     d.hops++;
@@ -607,11 +624,12 @@ export function simulate(o: SimOptions): SimResult {
     if (rec < teardownAt) backlog[Math.floor(rec / 1000)]!--;
   }
   for (let i = 1; i < backlog.length; i++) backlog[i]! += backlog[i - 1]!;
+  // The audit's own margin, not our UNSAFE_LATENCY_MS: the bound must not move with the policy it judges.
   const bound = upperBound(
     sc,
     jobs.map((j) => j.receivedAt),
     teardownAt,
-    params.unsafeLatencyMs,
+    sc.auditOffsetMs,
   );
 
   return {
