@@ -91,8 +91,9 @@ export async function forwardOne(msg: QueueMessage<PaymentJob>, env: AppEnv): Pr
           return retry("hold");
         }
         // Decided again after the wait: that decision is the one counted. A probe (one send per probe interval,
-        // to learn whether a failing processor is back) does not wait: every payment would decide to be it.
-        if (!d.probe && (await waitTurn())) continue;
+        // to learn whether a failing processor is back) and a scout (one send after a change) do not wait: they
+        // are reserved below in this synchronous step, or every payment deciding meanwhile would be one too.
+        if (!d.probe && !d.scout && (await waitTurn())) continue;
         metrics.inc("router_decisions_total", { target: d.target, probe: String(d.probe) });
         target = d.target;
         probe = d.probe;
