@@ -137,7 +137,16 @@ export function route(
       return { target: "hold", probe: false, reason: `${reason}, waiting for its scout` };
     return { target: p, probe: false, scout: true, reason: `${reason}, scout after a change` };
   };
-  if (a[cheap].status === "ok") return use(cheap, `${cheap} ok`);
+  if (a[cheap].status === "ok") {
+    const d = use(cheap, `${cheap} ok`);
+    // Full, the cheaper one is a queue, and waiting in it is the same bet as waiting for its recovery: a
+    // payment past the patience pays the dearer fee instead, if that one is usable at once (random:9: a
+    // backlog held through a failure met the default back at 1,000 ms, 800 at a time, with the fallback idle).
+    const queued = d.target === "hold" && full(cheap) && waitedMs >= patienceMs(params);
+    if (!queued || a[dear].status !== "ok" || full(dear)) return d;
+    const other = use(dear, `${cheap} at capacity, ${dear} ok`);
+    return other.target === "hold" ? d : other;
+  }
   // The cheaper one is down: learn quickly when it is back, one payment at a time.
   if (probeDue(cheap)) return { target: cheap, probe: true, reason: `probe ${cheap}` };
   if (a[cheap].status === "failing" && waitedMs < patienceMs(params))

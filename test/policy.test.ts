@@ -352,6 +352,16 @@ describe("route: a released backlog goes at the processor's capacity", () => {
     expect(route({ default: d, fallback: sig(polled(false, 0)) }, NOW, waited, p).target).toBe(target);
   });
 
+  it.each([
+    ["young: waits its turn at the cheaper one", "hold", 1000, sig(polled(false, 0))],
+    ["past the patience: the dearer one, usable at once", "fallback", PATIENT, sig(polled(false, 0))],
+    ["past the patience, the dearer one slow: waits", "hold", PATIENT, sig(polled(false, 2000))],
+    ["past the patience, the dearer one failing: waits", "hold", PATIENT, sig(polled(true, 0))],
+    ["past the patience, the dearer one full too: waits", "hold", PATIENT, at(1000, 800)],
+  ] as const)("the cheaper one full, %s -> %s", (_name, target, waited, f) => {
+    expect(route({ default: at(1000, 800), fallback: f }, NOW, waited, params).target).toBe(target);
+  });
+
   it("counts the dearer one's capacity too", () => {
     const r = route({ default: sig(polled(true, 0), probing), fallback: at(1000, 800) }, NOW, PATIENT, params);
     expect(r).toMatchObject({ target: "hold", reason: "default failing, fallback ok, at capacity" });
