@@ -1,31 +1,10 @@
-// After a processor comes back, its latency is unknown (a probe's success carries none): route() sends one
-// scout and holds the rest until the scout's answer says how slow it is now. Many payments decide at once
-// (a batch is forwarded concurrently), so the scout must be reserved before the first one yields: here 30
-// payments wait while the default recovered, and only one may reach it before the scout's answer is back.
-import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { createMemoryStore } from "../adapters/stores/memory";
 import { loadConfig, makeEnv } from "../handlers";
 import type { Transport } from "../handlers/contract/transport";
-import type { PaymentJob, ProcessorName, QueueMessage } from "../handlers/contract/types";
+import type { ProcessorName } from "../handlers/contract/types";
 import { forwardOne } from "../handlers/forward";
-
-function message(body: PaymentJob) {
-  const m = {
-    id: body.jobId,
-    timestamp: new Date(),
-    body,
-    attempts: 1,
-    settled: "" as "" | "ack" | "retry",
-    ack() {
-      m.settled ||= "ack";
-    },
-    retry() {
-      m.settled ||= "retry";
-    },
-  };
-  return m satisfies QueueMessage<PaymentJob>;
-}
+import { message, payment } from "./support/forward/message";
 
 describe("the scout after a recovery", () => {
   it("is one payment, however many decide at once; the rest follow its answer", async () => {
@@ -52,9 +31,7 @@ describe("the scout after a recovery", () => {
     await env.view.observe("default", { at: t - 1000, ok: false });
     await env.view.observe("default", { at: t - 500, ok: true });
 
-    const msgs = Array.from({ length: 30 }, () =>
-      message({ jobId: randomUUID(), correlationId: randomUUID(), amountCents: 1990, receivedAt: t }),
-    );
+    const msgs = Array.from({ length: 30 }, () => message(payment(t)));
     const done = Promise.all(msgs.map((m) => forwardOne(m, env)));
     await new Promise((r) => setTimeout(r, 300));
     expect(posts.map((x) => x.p)).toEqual(["default"]);

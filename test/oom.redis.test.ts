@@ -7,9 +7,10 @@ import { createRedisStore, type RedisStore } from "../adapters/stores/redis";
 import { connect, type OwnedConn } from "../adapters/stores/redis/connect";
 import { loadConfig, makeEnv } from "../handlers";
 import type { ProcessorRequest, Transport } from "../handlers/contract/transport";
-import type { PaymentJob, ProcessorName, QueueMessage } from "../handlers/contract/types";
+import type { ProcessorName } from "../handlers/contract/types";
 import { forwardOne } from "../handlers/forward";
 import { startRedis, type TestRedis } from "../tools/lib/redis-server";
+import { message, payment } from "./support/forward/message";
 
 let redis: TestRedis;
 let raw: OwnedConn;
@@ -45,27 +46,6 @@ async function fill() {
 
 async function drain() {
   await raw.sendCommand(["FLUSHDB"]);
-}
-
-function message(body: PaymentJob) {
-  const m = {
-    id: body.jobId,
-    timestamp: new Date(),
-    body,
-    attempts: 1,
-    settled: "" as "" | "ack" | "retry",
-    ack() {
-      m.settled ||= "ack";
-    },
-    retry() {
-      m.settled ||= "retry";
-    },
-  };
-  return m satisfies QueueMessage<PaymentJob>;
-}
-
-function payment(): PaymentJob {
-  return { jobId: randomUUID(), correlationId: randomUUID(), amountCents: 1990, receivedAt: Date.now() };
 }
 
 /** A processor that stores everything; `beforeAnswer` runs while the request is "at" the processor. */
