@@ -143,7 +143,7 @@ export function route(
     // payment past the patience pays the dearer fee instead, if that one is usable at once (random:9: a
     // backlog held through a failure met the default back at 1,000 ms, 800 at a time, with the fallback idle).
     const queued = d.target === "hold" && full(cheap) && waitedMs >= patienceMs(params);
-    if (!queued || a[dear].status !== "ok" || full(dear)) return d;
+    if (!queued || a[dear].status !== "ok") return d;
     const other = use(dear, `${cheap} at capacity, ${dear} ok`);
     return other.target === "hold" ? d : other;
   }

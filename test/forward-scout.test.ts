@@ -1,3 +1,7 @@
+// After a processor comes back, its latency is unknown (a probe's success carries none): route() sends one
+// scout and holds the rest until the scout's answer says how slow it is now. Many payments decide at once
+// (a batch is forwarded concurrently), so the scout must be reserved before the first one yields: here 30
+// payments wait while the default recovered, and only one may reach it before the scout's answer is back.
 import { describe, expect, it } from "vitest";
 import { createMemoryStore } from "../adapters/stores/memory";
 import { loadConfig, makeEnv } from "../handlers";
@@ -12,13 +16,13 @@ describe("the scout after a recovery", () => {
     const gate = new Promise<void>((r) => {
       release = r;
     });
-    const posts: { p: ProcessorName; at: number }[] = [];
+    const posts: { p: ProcessorName }[] = [];
     const transport: Transport = {
       async send(p, req) {
         if (req.method === "GET" && req.path.endsWith("service-health"))
           return { status: 200, body: '{"failing":false,"minResponseTime":5}' };
         if (req.method === "GET") return { status: 404, body: "" };
-        posts.push({ p, at: Date.now() });
+        posts.push({ p });
         if (posts.length === 1) await gate;
         return { status: 200, body: '{"message":"payment processed successfully"}' };
       },
